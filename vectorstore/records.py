@@ -1,0 +1,36 @@
+"""The cleaned-release record that flows from cleaning to chunking and into the store."""
+
+from __future__ import annotations
+
+import hashlib
+
+from pydantic import BaseModel, Field
+
+
+class Contact(BaseModel):
+    """One person or office from a release's "for more information" block."""
+
+    name: str | None = None
+    role: str | None = None
+    office: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class CleanRelease(BaseModel):
+    """A release with site debris removed; ``text`` is what chunks and citation spans refer to."""
+
+    id: str
+    title: str
+    location: str | None = None
+    date: str | None = Field(default=None, description="ISO date where the release gives one.")
+    contacts: list[Contact] = []
+    text: str
+    source_path: str
+    sha256: str = Field(description="sha256 of the source file's bytes.")
+    notes: list[str] = Field(default=[], description="What cleaning had to work around (e.g. a non-UTF-8 file).")
+
+    @property
+    def content_hash(self) -> str:
+        """Identity of the cleaned text: the same release under two file names has one."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
