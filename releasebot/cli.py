@@ -46,12 +46,11 @@ def clean(
 ) -> None:
     """Print the cleaned release(s): the text a user's question is answered from."""
     from vectorstore.ingest import clean_files
-    from vectorstore.loading import ReleaseFileError, find_release_files
+    from vectorstore.loading import find_release_files
 
-    try:
-        paths = find_release_files(files)
-    except ReleaseFileError as exc:
-        raise _fail(str(exc)) from exc
+    paths, problems = find_release_files(files)
+    for problem in problems:
+        _say(f"skipped {problem}")
     releases = clean_files(paths, get_settings(), _say)
     for release in releases:
         if as_json:

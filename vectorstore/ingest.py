@@ -44,7 +44,7 @@ def reference_texts(settings: Settings, raws: Iterable[RawRelease]) -> list[str]
     """The corpus boilerplate is learnt from: the bundled releases plus what is being read now."""
     texts = {raw.path.resolve(): raw.text for raw in raws}
     if settings.releases_dir.is_dir():
-        for path in find_release_files([settings.releases_dir]):
+        for path in find_release_files([settings.releases_dir])[0]:
             if path.resolve() not in texts:
                 try:
                     texts[path.resolve()] = read_release(path, settings.max_file_bytes).text
@@ -107,11 +107,9 @@ class Ingestor:
             summary.messages.append(message)
             report(message)
 
-        try:
-            files = find_release_files(paths)
-        except ReleaseFileError as exc:
-            note(f"skipped {exc}")
-            files = []
+        files, problems = find_release_files(paths)
+        for problem in problems:
+            note(f"skipped {problem}")
         releases = clean_files(files, self.settings, note, names)
         summary.skipped = len(files) - len(releases)
         stored = self.store.releases()

@@ -24,20 +24,21 @@ class RawRelease:
     notes: list[str] = field(default_factory=list)
 
 
-def find_release_files(paths: list[Path]) -> list[Path]:
-    """Expand directories into their release files; raises if a path has none."""
+def find_release_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """Expand directories into their release files; also returns a one-line problem per unusable path."""
     found: list[Path] = []
+    problems: list[str] = []
     for path in paths:
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in RELEASE_SUFFIXES)
-            if not files:
-                raise ReleaseFileError(f"{path}: no release files (.txt, .html) in this directory")
             found.extend(files)
+            if not files:
+                problems.append(f"{path}: no release files (.txt, .html) in this directory")
         elif path.exists():
             found.append(path)
         else:
-            raise ReleaseFileError(f"{path}: no such file or directory")
-    return found
+            problems.append(f"{path}: no such file or directory")
+    return found, problems
 
 
 def read_release(path: Path, max_bytes: int, display_name: str | None = None) -> RawRelease:

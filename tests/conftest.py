@@ -1,0 +1,41 @@
+"""Shared fixtures: real settings pointed at temporary stores, the bundled releases, and their cleaned form."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from releasebot.config import PROJECT_ROOT, Settings
+
+RELEASES = PROJECT_ROOT / "data" / "releases"
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path):
+    """Settings with their own Chroma directory and caches; extra fields override."""
+
+    def make(**overrides) -> Settings:
+        values = {"data_dir": tmp_path / "data", "store": tmp_path / "chroma", "collection": "test", **overrides}
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def releases_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled releases."""
+    target = tmp_path / "releases"
+    shutil.copytree(RELEASES, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def cleaned() -> dict[str, object]:
+    """The bundled releases cleaned, keyed by the id's three-digit prefix."""
+    from vectorstore.ingest import clean_files
+    from vectorstore.loading import find_release_files
+
+    releases = clean_files(find_release_files([RELEASES])[0], Settings(), lambda message: None)
+    return {release.id[:3]: release for release in releases}

@@ -1,0 +1,122 @@
+"""Cleaning on the five real releases, and on inputs shaped like other sites."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from releasebot.config import PROJECT_ROOT
+from vectorstore.cleaning import BoilerplateDetector, EmptyReleaseError, clean_release
+
+TITLES = {
+    "000": "IOM, Macao SAR run counter-trafficking training",
+    "001": "IOM and China Work to Protect, Assist Victims of Trafficking",
+    "002": "IOM Works with China to Combat Human Trafficking in Southwest",
+    "003": "IOM China Trains Frontline European Visa Officers on Identification of Human Trafficking Victims",
+    "004": "First Counter-Trafficking Seminar in Timor-Leste Aims to Mobilize",
+}
+NAVIGATION = ["Who we are", "Our Work", "What We Do", "Partnerships", "Highlights", "- Where we work",
+              "Take Action", "Work with us", "Get involved", "- Data and Research", "- 2030 Agenda", "-"]
+
+
+def test_all_five_releases_are_cleaned(cleaned):
+    assert sorted(cleaned) == sorted(TITLES)
+
+
+@pytest.mark.parametrize("rid", sorted(TITLES))
+def test_no_site_debris_left(cleaned, rid):
+    text = cleaned[rid].text
+    lines = text.splitlines()
+    for nav in NAVIGATION:
+        assert nav not in lines
+    assert "WHO WE ARE" not in text and "Our WorkAs" not in text
+    for debris in ("src=", "mailto:", '"/jahia', ".jpg"):
+        assert debris not in text
+
+
+@pytest.mark.parametrize("rid", sorted(TITLES))
+def test_title_is_exact_and_first(cleaned, rid):
+    assert cleaned[rid].title == TITLES[rid]
+    assert cleaned[rid].text.startswith(TITLES[rid] + "\n\n")
+
+
+@pytest.mark.parametrize("rid, joined", [
+    ("001", "co-host a three-day training in Beijing for shelter managers to better identify"),
+    ("004", "displacement crisis in Timor-Leste alongside on-going socio-economic development"),
+])
+def test_hard_wrapped_releases_are_unwrapped(cleaned, rid, joined):
+    release = cleaned[rid]
+    body = release.text.split("\n\n")[1:]
+    paragraphs = [p for p in body if not p.startswith("For more information")]
+    assert len(paragraphs) >= 4
+    for paragraph in paragraphs:
+        assert "\n" not in paragraph
+        assert re.search(r"""[.!?]["”]?$""", paragraph), paragraph[-60:]
+    assert joined in release.text
+
+
+def test_duplicated_caption_is_removed(cleaned):
+    text = cleaned["001"].text
+    assert "counter-trafficking training (15-17 March)" not in text
+    assert text.count("will today co-host a three-day training") == 1
+
+
+def test_metadata(cleaned):
+    assert cleaned["000"].location == "China"
+    assert cleaned["003"].location == "Beijing"
+    assert cleaned["004"].location is None
+    assert cleaned["001"].date == "2011-03-15"
+    assert cleaned["000"].date is None
+    assert cleaned["000"].id == "000_899311ac7e93267d"
+    assert cleaned["000"].source_path.endswith("000_899311ac7e93267d.txt")
+    assert re.fullmatch(r"[0-9a-f]{64}", cleaned["000"].sha256)
+
+
+def test_contacts_are_extracted_and_stay_searchable(cleaned):
+    gloria = cleaned["000"].contacts
+    assert [(c.name, c.office, c.email, c.phone) for c in gloria] == [
+        ("Gloria Ko", "IOM Hong Kong", "gko@iom.int", "+852 23322441")]
+    assert "Gloria Ko" in cleaned["000"].text and "gko@iom.int" in cleaned["000"].text
+    inline = cleaned["003"].contacts[0]
+    assert (inline.name, inline.office, inline.email) == ("Etienne Micallef", "IOM China", "emicallef@iom.int")
+    dili = cleaned["004"].contacts
+    assert [(c.name, c.role, c.email) for c in dili] == [
+        ("Angela Sherwood", "Public Information Officer", "asherwood@iom.int"),
+        ("Heather Komenda", "Counter-Trafficking Project Manager", "hkomenda@iom.int"),
+    ]
+    assert cleaned["001"].contacts[0].phone == "+86 10 8532 5303, Ext. 203"
+
+
+def _page(menu: list[str], title: str, body: str) -> str:
+    return "\n".join([*menu, title, body, *menu])
+
+
+def test_boilerplate_of_another_site_is_learnt_from_the_corpus():
+    menu = ["Home", "About us", "Newsroom", "Contact the press office"]
+    pages = [_page(menu, f"Headline {i}", f"Story number {i} happened in town {i}.") for i in range(4)]
+    detector = BoilerplateDetector.from_texts(pages)
+    release = clean_release(pages[0], release_id="x", source_path="x.txt", sha256="0", boilerplate=detector)
+    assert release.title == "Headline 0"
+    assert release.text == "Headline 0\n\nStory number 0 happened in town 0."
+
+
+def test_release_of_only_boilerplate_is_refused():
+    detector = BoilerplateDetector.from_texts([])
+    with pytest.raises(EmptyReleaseError):
+        clean_release("Who we are\n-\nOur Work\n", release_id="x", source_path="x", sha256="0", boilerplate=detector)
+
+
+def test_clean_command_prints_an_unwrapped_release():
+    path = next((PROJECT_ROOT / "data" / "releases").glob("001_*.txt"))
+    run = subprocess.run([sys.executable, "-m", "releasebot.cli", "clean", str(path)],
+                         capture_output=True, text=True, check=True)
+    assert run.stdout.startswith(TITLES["001"])
+    assert "src=" not in run.stdout and "Who we are" not in run.stdout
+    record = json.loads(subprocess.run([sys.executable, "-m", "releasebot.cli", "clean", "--json", str(path)],
+                                       capture_output=True, text=True, check=True).stdout)
+    assert record["title"] == TITLES["001"] and record["date"] == "2011-03-15"
+    assert record["contacts"][0]["email"] == "kgormanbest@iom.int"
