@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -70,6 +71,55 @@ def delete(release_id: Annotated[str, typer.Argument(help="Release id (the file 
     if not removed:
         raise _fail(f"no release {release_id!r} in the store")
     typer.echo(f"deleted {release_id}: {removed} chunks")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    mode: Annotated[str | None, typer.Option(help="llm (default) or extractive (no model, fast).")] = None,
+    k: Annotated[int | None, typer.Option("--k", min=1, max=50, help="Chunks to retrieve.")] = None,
+    release: Annotated[list[str] | None, typer.Option(help="Only these release ids (repeatable).")] = None,
+    location: Annotated[str | None, typer.Option(help="Only releases with this dateline location.")] = None,
+    date_from: Annotated[str | None, typer.Option(help="Only releases dated on or after (YYYY-MM-DD).")] = None,
+    date_to: Annotated[str | None, typer.Option(help="Only releases dated on or before (YYYY-MM-DD).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (the eval result record).")] = False,
+) -> None:
+    """Answer a question from the stored releases, with numbered, verified sources."""
+    from qa import Answer, Filters, ReleaseQA, Retrieved
+    from qa.errors import USER_ERRORS
+
+    if mode not in (None, "llm", "extractive"):
+        raise _fail(f"--mode must be llm or extractive, not {mode!r}", code=2)
+    settings = get_settings()
+    filters = Filters(release_ids=release or [], location=location, date_from=date_from, date_to=date_to)
+    live = sys.stderr.isatty() and not as_json
+    try:
+        bot = ReleaseQA.from_settings(settings, load_llm=(mode or settings.mode) == "llm")
+        answer: Answer | None = None
+        for item in bot.stream(question, mode=mode, k=k, filters=filters):
+            if isinstance(item, Answer):
+                answer = item
+            elif isinstance(item, str) and live:  # the raw stream; the verified answer follows on stdout
+                typer.echo(item, nl=False, err=True)
+            elif isinstance(item, Retrieved) and live:
+                _say(f"[{len(item.passages)} sources from {len(item.retrieved)} releases] ")
+    except USER_ERRORS as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        typer.echo(json.dumps({"question": answer.question, **answer.result_record()}, ensure_ascii=False))
+        return
+    if live:
+        _say("\n")
+    typer.echo(answer.text)
+    if answer.citations:
+        typer.echo("\nSources:")
+    for citation in answer.citations:
+        where = ", ".join(part for part in (citation.location, citation.date) if part)
+        typer.echo(f"[{citation.number}] {citation.title}{f' ({where})' if where else ''} — release {citation.source}")
+        typer.echo(f"    “{citation.sentence.replace(chr(10), '; ')}”")
+    for claim in answer.unsupported_claims:
+        typer.echo(f"⚠ not supported by the sources: {claim.text}")
+    _say(f"({answer.timings.total_s:.1f} s, first token {answer.timings.ttft_s or 0:.1f} s, {answer.model})")
 
 
 if __name__ == "__main__":

@@ -39,3 +39,14 @@ def cleaned() -> dict[str, object]:
 
     releases = clean_files(find_release_files([RELEASES])[0], Settings(), lambda message: None)
     return {release.id[:3]: release for release in releases}
+
+
+@pytest.fixture(scope="session")
+def bundled_store(tmp_path_factory) -> Settings:
+    """Settings over a store holding the five bundled releases, ingested once per test session."""
+    from vectorstore.ingest import Ingestor
+
+    root = tmp_path_factory.mktemp("bundled")
+    settings = Settings(data_dir=root / "data", store=root / "chroma", collection="bundled")
+    Ingestor(settings).ingest([RELEASES], report=lambda message: None, progress=False)
+    return settings

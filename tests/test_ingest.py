@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from releasebot.cli import app
 from vectorstore.embedding import load_embedder
 from vectorstore.ingest import Ingestor
-from vectorstore.store import ReleaseStore
+from vectorstore.store import ReleaseStore, rebuild_text
 
 MACAO = "000_899311ac7e93267d"
 
@@ -54,6 +54,7 @@ def test_chunks_carry_metadata_and_spans_into_the_cleaned_text(make_settings, re
         assert text[node.start_char_idx:node.end_char_idx] == node.text
         assert node.get_content(metadata_mode="embed").startswith("title: IOM, Macao SAR")
     assert any("Gloria Ko" in node.text for node in nodes)
+    assert rebuild_text(nodes) == text
 
 
 def test_changed_file_replaces_its_chunks(make_settings, releases_copy):

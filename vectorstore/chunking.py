@@ -8,10 +8,10 @@ from llama_index.core import Document
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import TextNode
 
-from vectorstore.records import CleanRelease
+from vectorstore.records import CleanRelease, date_number
 
 # Bump when cleaning or chunking changes what a release turns into: stored releases then re-ingest.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "3"
 EMBEDDED_METADATA = ("title",)
 
 
@@ -21,13 +21,14 @@ def release_fingerprint(release: CleanRelease, chunk_size: int, chunk_overlap: i
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def release_metadata(release: CleanRelease) -> dict[str, str]:
+def release_metadata(release: CleanRelease) -> dict[str, str | int]:
     """Flat, Chroma-safe metadata shared by every chunk of a release."""
     return {
         "release_id": release.id,
         "title": release.title,
         "location": release.location or "",
         "date": release.date or "",
+        "date_num": date_number(release.date) if release.date else 0,
         "source_path": release.source_path,
         "sha256": release.sha256,
         "content_hash": release.content_hash,
@@ -63,8 +64,11 @@ class ReleaseChunker:
         )
         nodes = self._splitter.get_nodes_from_documents([document])
         for i, node in enumerate(nodes):
+            following = nodes[i + 1].start_char_idx if i + 1 < len(nodes) else len(release.text)
             node.id_ = f"{release.id}:{version}:{i:04d}"
-            node.metadata.update(version=version, chunk_index=i, n_chunks=len(nodes))
+            # The whitespace between chunks, so the exact release text can be rebuilt from the store.
+            gap = release.text[node.end_char_idx:following] if following > node.end_char_idx else ""
+            node.metadata.update(version=version, chunk_index=i, n_chunks=len(nodes), gap_after=gap)
             node.excluded_embed_metadata_keys = [k for k in node.metadata if k not in EMBEDDED_METADATA]
             node.excluded_llm_metadata_keys = list(node.metadata)
         return nodes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 
 from pydantic import BaseModel, Field
 
@@ -34,3 +35,9 @@ class CleanRelease(BaseModel):
     def content_hash(self) -> str:
         """Identity of the cleaned text: the same release under two file names has one."""
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+def date_number(iso: str) -> int:
+    """An ISO date as YYYYMMDD, the form range filters compare (Chroma compares numbers only)."""
+    day = date.fromisoformat(iso)
+    return day.year * 10000 + day.month * 100 + day.day

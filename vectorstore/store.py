@@ -16,6 +16,17 @@ from releasebot.config import Settings
 _PAGE = 5000  # Chroma's get() is paged so a 100k-chunk store is read in bounded memory
 
 
+def rebuild_text(nodes: list[BaseNode]) -> str:
+    """A release's exact cleaned text from its chunks (spans overlap; gaps are recorded at ingest)."""
+    parts: list[str] = []
+    position = 0
+    for node in sorted(nodes, key=lambda n: n.start_char_idx):
+        text, gap = node.get_content(), node.metadata.get("gap_after", "")
+        parts.append(text[max(0, position - node.start_char_idx):] + gap)
+        position = node.end_char_idx + len(gap)
+    return "".join(parts)
+
+
 class StoreUnavailableError(RuntimeError):
     """The Chroma store or server cannot be reached."""
 

@@ -1,0 +1,112 @@
+"""Check an answer's [n] citations against the passages after generation.
+
+Small models cite poorly, so the markers are not trusted: each answer sentence is scored
+against every passage (embedding similarity to its best sentence plus the share of the
+claim's content words the passage contains). Markers to nothing are dropped, a claim is
+re-attached to the passage that supports it, and a claim nothing supports is flagged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.evidence import EvidenceSelector, Passage
+from qa.text import Sentence, content_terms, markers, split_sentences, strip_markers
+from qa.types import Citation, Claim
+
+SUPPORT_THRESHOLD = 0.55
+NOT_FOUND = re.compile(r"\bNOT[ _]FOUND\b", re.I)
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+
+
+@dataclass
+class Verified:
+    text: str
+    claims: list[Claim]
+    citations: list[Citation]
+    abstained: bool
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "") for n in _NUMBER.findall(strip_markers(text))}
+
+
+class CitationVerifier:
+    def __init__(self, evidence: EvidenceSelector, threshold: float = SUPPORT_THRESHOLD):
+        self.evidence = evidence
+        self.threshold = threshold
+
+    def claims(self, answer: str) -> list[tuple[str, list[int]]]:
+        """Answer sentences with their markers; a marker after a full stop belongs to the sentence before."""
+        pieces: list[tuple[str, list[int]]] = []
+        lines = [line.strip(" -*\t") for line in answer.splitlines()]  # a list answer: one claim per item
+        for sentence in (s for line in lines if line for s in split_sentences("answer", line)):
+            text = sentence.text
+            leading = re.match(r"^(\s*\[\d+\])+\s*", text)
+            if leading and pieces:
+                previous, cited = pieces[-1]
+                pieces[-1] = (previous, cited + markers(leading.group(0)))
+                text = text[leading.end():]
+            if strip_markers(text):
+                pieces.append((strip_markers(text), markers(text)))
+        return pieces
+
+    def support(self, claim: str, passage: Passage, claim_vector: np.ndarray) -> tuple[float, Sentence]:
+        """How well a passage supports a claim, and its sentence that supports it best."""
+        sentences = passage.sentences
+        similarity = self.evidence.embed([s.text for s in sentences]) @ claim_vector
+        found = set(content_terms(f"{passage.title} {passage.text}"))
+        wanted = content_terms(claim)
+        coverage = sum(term in found for term in wanted) / len(wanted) if wanted else 1.0
+        best = int(np.argmax(similarity))
+        score = 0.5 * float(similarity[best]) + 0.5 * coverage
+        if not _numbers(claim) <= _numbers(passage.text):  # an invented figure is never supported
+            score = min(score, self.threshold - 0.01)
+        return score, sentences[best]
+
+    def verify(self, answer: str, passages: list[Passage]) -> Verified:
+        by_number = {p.number: p for p in passages}
+        pieces = [] if NOT_FOUND.search(answer) and not strip_markers(NOT_FOUND.sub("", answer)).strip(" .") else \
+            self.claims(NOT_FOUND.sub("", answer))
+        if not pieces or not passages:
+            return Verified("", [], [], abstained=True)
+        vectors = self.evidence.embed([text for text, _ in pieces])
+        claims: list[Claim] = []
+        cited: dict[int, tuple[float, Sentence]] = {}
+        for (text, wanted), vector in zip(pieces, vectors):
+            scores = {p.number: self.support(text, p, vector) for p in passages}
+            supporting = [n for n, (score, _) in scores.items() if score >= self.threshold]
+            valid = [n for n in dict.fromkeys(wanted) if n in by_number]
+            keep = [n for n in valid if n in supporting] or (
+                [max(supporting, key=lambda n: scores[n][0])] if supporting else [])
+            best = max(scores.values(), key=lambda item: item[0])[0]
+            claims.append(Claim(text=text, citations=keep, supported=bool(keep), support=round(best, 4)))
+            for n in keep:
+                if n not in cited or scores[n][0] > cited[n][0]:
+                    cited[n] = scores[n]
+        if not any(claim.supported for claim in claims):
+            return Verified("", claims, [], abstained=True)
+        citations = [
+            Citation(
+                number=n, source=by_number[n].release_id, title=by_number[n].title,
+                location=by_number[n].location, date=by_number[n].date, text=by_number[n].text,
+                sentence=sentence.text, span=(sentence.start, sentence.end), score=score,
+            )
+            for n, (score, sentence) in sorted(cited.items())
+        ]
+        return Verified(render(claims), claims, citations, abstained=False)
+
+
+def render(claims: list[Claim]) -> str:
+    """The answer with verified markers placed before each sentence's closing punctuation."""
+    parts = []
+    for claim in claims:
+        body = claim.text.rstrip()
+        end = body[-1] if body and body[-1] in ".!?" else ""
+        body = body[:-1].rstrip() if end else body
+        marks = "".join(f"[{n}]" for n in claim.citations)
+        parts.append(f"{body} {marks}{end or '.'}" if marks else f"{body}{end or '.'}")
+    return " ".join(parts)

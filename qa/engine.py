@@ -1,0 +1,194 @@
+"""ReleaseQA: question in, grounded answer with verified citations out (sync and streaming)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.llms import LLM
+
+from qa.citations import NOT_FOUND, CitationVerifier
+from qa.evidence import EvidenceSelector, Passage
+from qa.llm import build_llm, model_name
+from qa.prompts import Prompts
+from qa.retrieval import HybridRetriever
+from qa.text import strip_markers
+from qa.types import Answer, Filters, QuestionError, Timings
+from releasebot.config import Settings, get_settings
+from vectorstore.embedding import load_embedder
+from vectorstore.store import ReleaseStore
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["llm", "extractive"]
+# Extractive mode has no model to say NOT FOUND: below this evidence score it abstains.
+EXTRACTIVE_MIN_SCORE = 0.6
+EXTRACTIVE_MARGIN = 0.08
+HISTORY_TURNS = 4
+
+
+@dataclass
+class Retrieved:
+    """First item of ``ReleaseQA.stream``: the sources, known before the first token."""
+
+    standalone_question: str
+    passages: list[Passage]
+    retrieved: list[str]
+    retrieval_s: float
+
+
+def _turn_text(content) -> str:
+    """A history turn's text, whether plain or Gradio's list of content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text", ""))
+    if isinstance(content, list):
+        return " ".join(_turn_text(part) for part in content)
+    return ""
+
+
+class ReleaseQA:
+    """The answering pipeline: condense → retrieve → select evidence → generate → verify citations.
+
+    One instance per process: the embedder, the keyword index and the LLM are loaded once.
+    llama.cpp is not safe to enter concurrently, so generation is serialised by a lock.
+    """
+
+    def __init__(self, settings: Settings, store: ReleaseStore, embedder: BaseEmbedding, prompts: Prompts,
+                 llm: LLM | None = None):
+        self.settings = settings
+        self.store = store
+        self.prompts = prompts
+        self.retriever = HybridRetriever(store, embedder)
+        self.evidence = EvidenceSelector(embedder, settings.evidence_sentences)
+        self.verifier = CitationVerifier(self.evidence)
+        self._llm = llm
+        self._load_lock = threading.Lock()
+        self._llm_lock = threading.Lock()  # held while llama.cpp runs: it must not be entered concurrently
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, *, llm: LLM | None = None,
+                      load_llm: bool | None = None) -> "ReleaseQA":
+        """Build from settings; the LLM is loaded now when answering mode is ``llm`` (or ``load_llm``)."""
+        settings = settings or get_settings()
+        bot = cls(settings, ReleaseStore(settings), load_embedder(settings), Prompts.load(settings.prompts_dir), llm)
+        if load_llm if load_llm is not None else settings.mode == "llm":
+            bot.load_llm()
+        bot.retriever.refresh()
+        return bot
+
+    def load_llm(self) -> LLM:
+        """The answer model, loaded on first need and kept; raises ModelUnavailableError with the fix."""
+        with self._load_lock:
+            if self._llm is None:
+                self._llm = build_llm(self.settings)
+            return self._llm
+
+    @property
+    def model(self) -> str:
+        return self._llm.metadata.model_name if self._llm and self.settings.llm_backend != "local" \
+            else model_name(self.settings)
+
+    def refresh(self) -> None:
+        """Pick up releases ingested since start-up."""
+        self.retriever.refresh(force=True)
+
+    def validate(self, question: str) -> str:
+        if not isinstance(question, str):
+            raise QuestionError("the question must be text")
+        cleaned = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t").strip()
+        if not cleaned:
+            raise QuestionError("the question is empty")
+        if len(cleaned) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"the question is {len(cleaned):,} characters long; the limit is {self.settings.max_question_chars:,}")
+        return " ".join(cleaned.split())
+
+    def condense(self, question: str, history: list[dict] | None, mode: Mode) -> str:
+        """A follow-up rewritten as a standalone question, using the conversation so far."""
+        turns = [
+            {"role": t.get("role", "user"), "content": strip_markers(_turn_text(t.get("content", "")))}
+            for t in (history or []) if t.get("role") in ("user", "assistant")
+        ][-HISTORY_TURNS:]
+        if not turns:
+            return question
+        if mode == "extractive":  # no model to rewrite with: search with the previous question too
+            previous = [t["content"] for t in turns if t["role"] == "user"]
+            return f"{previous[-1]} {question}" if previous else question
+        llm = self.load_llm()
+        with self._llm_lock:
+            rewritten = llm.chat(self.prompts.condense_messages(question, turns)).message.content
+        rewritten = " ".join((rewritten or "").split()).strip('"')
+        if not rewritten or len(rewritten) > 4 * len(question) + 200:
+            log.warning("condensing gave an unusable question (%r); searching with the follow-up as asked", rewritten)
+            return question
+        return rewritten
+
+    def stream(self, question: str, history: list[dict] | None = None, *, mode: Mode | None = None,
+               k: int | None = None, filters: Filters | None = None) -> Iterator[Retrieved | str | Answer]:
+        """Yield ``Retrieved`` (the sources), then answer text deltas, then the verified ``Answer``."""
+        started = time.perf_counter()
+        mode = mode or self.settings.mode
+        question = self.validate(question)
+        if mode == "llm":
+            self.load_llm()
+        standalone = self.condense(question, history, mode)
+        hits = self.retriever.retrieve(standalone, k or self.settings.top_k, filters)
+        passages = self.evidence.select(standalone, hits, self.retriever.texts, self.retriever.metadata)
+        retrieved = list(dict.fromkeys(hit.node.metadata["release_id"] for hit in hits))
+        timings = Timings(retrieval_s=time.perf_counter() - started)
+        yield Retrieved(standalone, passages, retrieved, timings.retrieval_s)
+
+        raw = ""
+        for delta in (self._generate(standalone, passages) if mode == "llm" else self._extract(passages)):
+            if timings.ttft_s is None:
+                timings.ttft_s = time.perf_counter() - started
+            raw += delta
+            yield delta
+        verified = self.verifier.verify(raw, passages)
+        timings.total_s = time.perf_counter() - started
+        yield Answer(
+            question=question, standalone_question=standalone,
+            text=self.prompts.abstain if verified.abstained else verified.text,
+            citations=verified.citations, claims=verified.claims, abstained=verified.abstained,
+            retrieved=retrieved, timings=timings, model=self.model if mode == "llm" else "extractive", mode=mode,
+        )
+
+    def ask(self, question: str, history: list[dict] | None = None, **options) -> Answer:
+        """The whole answer at once; same options as ``stream``."""
+        answer = None
+        for item in self.stream(question, history, **options):
+            answer = item
+        return answer
+
+    def _generate(self, question: str, passages: list[Passage]) -> Iterator[str]:
+        if not passages:
+            return
+        messages = self.prompts.answer_messages(question, passages)
+        llm = self.load_llm()
+        with self._llm_lock:
+            text = ""
+            for chunk in llm.stream_chat(messages):
+                text += chunk.delta or ""
+                yield chunk.delta or ""
+                if NOT_FOUND.match(text.strip()):  # the sentinel: nothing more worth waiting for
+                    return
+
+    def _extract(self, passages: list[Passage]) -> Iterator[str]:
+        """No model: the best evidence sentences themselves, cited."""
+        scored = sorted(
+            ((score, p, index) for p in passages for index, score in p.focus.items()), key=lambda item: -item[0]
+        )
+        if not scored or scored[0][0] < EXTRACTIVE_MIN_SCORE:
+            return
+        chosen = [item for item in scored if item[0] >= scored[0][0] - EXTRACTIVE_MARGIN][:3]
+        by_index = {(p.number, s.index): s for p in passages for s in p.sentences}
+        yield " ".join(
+            f"{by_index[(p.number, index)].text.replace(chr(10), '; ')} [{p.number}]" for _, p, index in chosen
+        )

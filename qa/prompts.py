@@ -1,0 +1,60 @@
+"""Prompt templates from ``prompts/``, loaded at run time and rendered with llama-index's PromptTemplate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from llama_index.core import PromptTemplate
+from llama_index.core.llms import ChatMessage, MessageRole
+
+from qa.evidence import Passage
+
+TEMPLATES = ("system", "answer", "source", "condense", "abstain")
+
+
+class PromptsMissingError(RuntimeError):
+    """A template file is missing from the prompts directory."""
+
+
+@dataclass(frozen=True)
+class Prompts:
+    system: str
+    answer: PromptTemplate
+    source: PromptTemplate
+    condense: PromptTemplate
+    abstain: str
+
+    @classmethod
+    def load(cls, directory: Path) -> "Prompts":
+        texts = {}
+        for name in TEMPLATES:
+            path = directory / f"{name}.txt"
+            if not path.is_file():
+                raise PromptsMissingError(f"prompt template {path} is missing (set RELEASEBOT_PROMPTS_DIR)")
+            texts[name] = path.read_text(encoding="utf-8").strip()
+        return cls(
+            system=texts["system"], answer=PromptTemplate(texts["answer"]), source=PromptTemplate(texts["source"]),
+            condense=PromptTemplate(texts["condense"]), abstain=texts["abstain"],
+        )
+
+    def sources(self, passages: list[Passage]) -> str:
+        lines = []
+        for p in passages:
+            where = ", ".join(part for part in (p.location, p.date) if part)
+            lines.append(self.source.format(
+                number=p.number, title=p.title, where=f" ({where})" if where else "", text=p.text,
+            ))
+        return "\n".join(lines)
+
+    def answer_messages(self, question: str, passages: list[Passage]) -> list[ChatMessage]:
+        """System prompt first and unchanged, so llama.cpp reuses its cached prefix across questions."""
+        return [
+            ChatMessage(role=MessageRole.SYSTEM, content=self.system),
+            ChatMessage(role=MessageRole.USER, content=self.answer.format(
+                sources=self.sources(passages), question=question)),
+        ]
+
+    def condense_messages(self, question: str, history: list[dict]) -> list[ChatMessage]:
+        turns = "\n".join(f"{turn['role'].capitalize()}: {turn['content']}" for turn in history)
+        return [ChatMessage(role=MessageRole.USER, content=self.condense.format(history=turns, question=question))]

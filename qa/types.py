@@ -1,0 +1,105 @@
+"""What the answering pipeline hands out: answers, their citations, and the evidence behind them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+from pydantic import BaseModel, Field
+
+from vectorstore.records import date_number
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked (empty, too long); the message is for the user."""
+
+
+class Citation(BaseModel):
+    """A numbered source of an answer: one release's evidence, with the sentence that supports the claim."""
+
+    number: int
+    source: str = Field(description="Release id (the file stem).")
+    title: str
+    location: str = ""
+    date: str = ""
+    text: str = Field(description="The passage given to the model.")
+    sentence: str = Field(default="", description="The sentence that best supports the cited claim.")
+    span: tuple[int, int] | None = Field(default=None, description="The sentence's characters in the cleaned release.")
+    score: float = 0.0
+
+
+class Claim(BaseModel):
+    """One sentence of the answer and what verification found for it."""
+
+    text: str
+    citations: list[int] = []
+    supported: bool = True
+    support: float = 0.0
+
+
+class Timings(BaseModel):
+    retrieval_s: float = 0.0
+    ttft_s: float | None = None
+    total_s: float = 0.0
+
+
+class Answer(BaseModel):
+    """A grounded answer: ``text`` carries [n] markers that index ``citations`` by ``number``."""
+
+    question: str
+    standalone_question: str
+    text: str
+    citations: list[Citation] = []
+    claims: list[Claim] = []
+    abstained: bool = False
+    retrieved: list[str] = Field(default=[], description="Release ids in rank order.")
+    timings: Timings = Timings()
+    model: str = ""
+    mode: str = "llm"
+
+    @property
+    def unsupported_claims(self) -> list[Claim]:
+        return [claim for claim in self.claims if not claim.supported]
+
+    def result_record(self) -> dict:
+        """The eval/--json record; its keys are a contract other tools read."""
+        return {
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [
+                {"source": c.source, "title": c.title, "text": c.text, "score": round(c.score, 4)} for c in self.citations
+            ],
+            "retrieved": self.retrieved,
+            "latency_s": round(self.timings.total_s, 3),
+            "ttft_s": None if self.timings.ttft_s is None else round(self.timings.ttft_s, 3),
+        }
+
+
+@dataclass
+class Filters:
+    """Restrict retrieval to some releases, a dateline location, or a date range (ISO dates, inclusive)."""
+
+    release_ids: list[str] = field(default_factory=list)
+    location: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def to_metadata_filters(self) -> MetadataFilters | None:
+        filters: list[MetadataFilter] = []
+        if self.release_ids:
+            filters.append(MetadataFilter(key="release_id", value=list(self.release_ids), operator=FilterOperator.IN))
+        if self.location:
+            filters.append(MetadataFilter(key="location", value=self.location, operator=FilterOperator.EQ))
+        if self.date_from or self.date_to:  # releases without a date (0) never match a date range
+            low = _date_num(self.date_from) if self.date_from else 1
+            filters.append(MetadataFilter(key="date_num", value=low, operator=FilterOperator.GTE))
+        if self.date_to:
+            filters.append(MetadataFilter(key="date_num", value=_date_num(self.date_to), operator=FilterOperator.LTE))
+        return MetadataFilters(filters=filters) if filters else None
+
+
+def _date_num(iso: str) -> int:
+    try:
+        return date_number(iso)
+    except ValueError as exc:
+        raise QuestionError(f"not an ISO date (YYYY-MM-DD): {iso!r}") from exc

@@ -1,0 +1,119 @@
+"""The answering pipeline with the real store and embedder and a scripted LLM: retrieval,
+evidence, prompts, citation verification, abstention, follow-ups, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa import Answer, Filters, ModelUnavailableError, QuestionError, ReleaseQA, Retrieved
+from tests.fakes import ScriptedLLM
+
+MACAO = "000_899311ac7e93267d"
+FUNDERS = "Who funded the Macao trainings?"
+
+
+def _bot(settings, *replies: str) -> ReleaseQA:
+    return ReleaseQA.from_settings(settings, llm=ScriptedLLM(replies=list(replies)))
+
+
+def test_sources_come_before_the_first_token_and_prompt_numbers_them(bundled_store):
+    llm = ScriptedLLM(replies=["The Social Welfare Bureau of the MSAR funded it [1]."])
+    bot = ReleaseQA.from_settings(bundled_store, llm=llm)
+    items = list(bot.stream(FUNDERS))
+    assert isinstance(items[0], Retrieved) and isinstance(items[-1], Answer)
+    assert all(isinstance(item, str) for item in items[1:-1]) and len(items) > 3
+    retrieved = items[0]
+    assert retrieved.retrieved[0] == MACAO and retrieved.passages[0].release_id == MACAO
+    prompt = llm.prompts[0]
+    assert prompt.startswith("<|im_start|>system\nYou answer questions about IOM press releases")
+    assert "[1] IOM, Macao SAR run counter-trafficking training (China):" in prompt
+    assert "Social Welfare Bureau" in prompt and "MSAR human trafficking committee" in prompt
+    assert prompt.rstrip().endswith(f"Question: {FUNDERS}<|im_end|>\n<|im_start|>assistant")
+    assert len(prompt) < 2600, "evidence is a few sentences, not whole chunks"
+
+
+def test_a_wrong_citation_is_moved_to_the_supporting_source(bundled_store):
+    bot = _bot(bundled_store, "The training is funded by the Social Welfare Bureau of the MSAR [2].")
+    answer = bot.ask(FUNDERS)
+    macao = next(p for p in bot.evidence.select(FUNDERS, bot.retriever.retrieve(FUNDERS, 6),
+                                                 bot.retriever.texts, bot.retriever.metadata)
+                 if p.release_id == MACAO)
+    assert answer.text == f"The training is funded by the Social Welfare Bureau of the MSAR [{macao.number}]."
+    assert [c.source for c in answer.citations] == [MACAO]
+    citation = answer.citations[0]
+    assert citation.sentence == "The training is funded by the Social Welfare Bureau of the MSAR."
+    text = bot.retriever.texts[MACAO]
+    assert text[citation.span[0]:citation.span[1]] == citation.sentence
+
+
+def test_a_marker_to_no_source_is_dropped(bundled_store):
+    answer = _bot(bundled_store, "The training is funded by the Social Welfare Bureau of the MSAR [1][9].").ask(FUNDERS)
+    assert "[9]" not in answer.text and answer.text.endswith("MSAR [1].")
+    assert [c.number for c in answer.citations] == [1]
+
+
+def test_an_unsupported_claim_is_flagged_and_an_all_invented_answer_abstains(bundled_store):
+    mixed = _bot(bundled_store, "The Social Welfare Bureau of the MSAR funded the first training [1]. "
+                                "IOM paid $1.5 million for the venue [1].").ask(FUNDERS)
+    assert not mixed.abstained
+    assert [c.text for c in mixed.unsupported_claims] == ["IOM paid $1.5 million for the venue."]
+    invented = _bot(bundled_store, "The budget was $1.5 million in 2015 [1].").ask("What was IOM's budget in 2015?")
+    assert invented.abstained and invented.citations == []
+    assert invented.text.startswith("The releases I have don't say")
+
+
+def test_not_found_abstains_without_citations(bundled_store):
+    answer = _bot(bundled_store, "NOT FOUND").ask("What was IOM's budget in 2015?")
+    assert answer.abstained and answer.citations == [] and answer.claims == []
+    assert answer.result_record()["abstained"] is True
+
+
+def test_follow_up_is_condensed_with_history_before_retrieval(bundled_store):
+    llm = ScriptedLLM(replies=["How many officers attended the Macao trainings?", "Some 120 officers [1]."])
+    bot = ReleaseQA.from_settings(bundled_store, llm=llm)
+    history = [{"role": "user", "content": FUNDERS},
+               {"role": "assistant", "content": "The Social Welfare Bureau of the MSAR [1]."}]
+    answer = bot.ask("how many officers attended them?", history)
+    assert "Conversation:\nUser: Who funded the Macao trainings?\nAssistant: The Social Welfare Bureau" in llm.prompts[0]
+    assert answer.standalone_question == "How many officers attended the Macao trainings?"
+    assert answer.retrieved[0] == MACAO
+    assert answer.text == "Some 120 officers [1]." and answer.citations[0].source == MACAO
+
+
+def test_extractive_mode_answers_with_cited_sentences_and_abstains_when_weak(bundled_store):
+    bot = ReleaseQA.from_settings(bundled_store, load_llm=False)
+    answer = bot.ask(FUNDERS, mode="extractive")
+    assert "Social Welfare Bureau of the MSAR" in answer.text and "human trafficking committee" in answer.text
+    assert {c.source for c in answer.citations} == {MACAO} and answer.model == "extractive"
+    assert bot.ask("What was IOM's budget in 2015?", mode="extractive").abstained
+
+
+def test_filters_restrict_retrieval(bundled_store):
+    bot = ReleaseQA.from_settings(bundled_store, load_llm=False)
+    assert set(bot.ask("training", mode="extractive", filters=Filters(location="Beijing")).retrieved) == {
+        "003_e2a4c6b41fadf985"}
+    dated = bot.ask("training", mode="extractive", filters=Filters(date_from="2011-01-01", date_to="2011-12-31"))
+    assert dated.retrieved == ["001_d2bff1149d5f886d"]
+    only = bot.ask(FUNDERS, mode="extractive", filters=Filters(release_ids=["004_501e78fb8c8fe451"]))
+    assert only.retrieved == ["004_501e78fb8c8fe451"]
+
+
+@pytest.mark.parametrize("question, message", [
+    ("", "empty"), ("   \n\t", "empty"), ("x" * 5000, "limit is 2,000"),
+])
+def test_bad_questions_get_clear_errors(bundled_store, question, message):
+    bot = ReleaseQA.from_settings(bundled_store, load_llm=False)
+    with pytest.raises(QuestionError, match=message):
+        bot.ask(question, mode="extractive")
+
+
+def test_missing_or_corrupt_model_names_the_fix_and_extractive_still_works(make_settings, bundled_store, tmp_path):
+    missing = bundled_store.model_copy(update={"model_path": tmp_path / "nope.gguf"})
+    with pytest.raises(ModelUnavailableError, match="does not exist .*extractive"):
+        ReleaseQA.from_settings(missing)
+    corrupt = tmp_path / "corrupt.gguf"
+    corrupt.write_bytes(b"not a model at all")
+    with pytest.raises(ModelUnavailableError, match="not a GGUF model file"):
+        ReleaseQA.from_settings(bundled_store.model_copy(update={"model_path": corrupt}))
+    bot = ReleaseQA.from_settings(missing, load_llm=False)
+    assert not bot.ask(FUNDERS, mode="extractive").abstained
