@@ -19,7 +19,7 @@ from qa.text import Sentence, TermWeights, content_terms, split_sentences
 
 KEYWORD_WEIGHT = 0.5
 # Sentences this far below the best one are noise for the model, not evidence.
-SCORE_MARGIN = 0.3
+SCORE_MARGIN = 0.12
 
 
 @dataclass

@@ -122,5 +122,41 @@ def ask(
     _say(f"({answer.timings.total_s:.1f} s, first token {answer.timings.ttft_s or 0:.1f} s, {answer.model})")
 
 
+@app.command("eval")
+def evaluate(
+    questions: Annotated[Path, typer.Argument(help="Question set (JSON Lines).", exists=True, dir_okay=False)],
+    out: Annotated[Path, typer.Option("--out", help="Where to write RESULTS.jsonl (summaries go beside it).")],
+    mode: Annotated[str | None, typer.Option(help="llm (default) or extractive.")] = None,
+    k: Annotated[int | None, typer.Option("--k", min=1, max=50, help="Chunks to retrieve.")] = None,
+    min_accuracy: Annotated[float | None, typer.Option(help="Exit 1 if answer accuracy is below this.")] = None,
+    min_abstention: Annotated[float | None, typer.Option(help="Exit 1 if abstention accuracy is below this.")] = None,
+    min_citation_precision: Annotated[float | None, typer.Option(help="Exit 1 if citation precision is below.")] = None,
+) -> None:
+    """Run a question set through the pipeline and report accuracy, citations, retrieval and latency."""
+    from qa import ReleaseQA
+    from qa.errors import USER_ERRORS
+    from releasebot.evaluation import QuestionSetError, load_questions, run_eval, summary_markdown
+
+    if mode not in (None, "llm", "extractive"):
+        raise _fail(f"--mode must be llm or extractive, not {mode!r}", code=2)
+    settings = get_settings()
+    try:
+        items = load_questions(questions)
+        bot = ReleaseQA.from_settings(settings, load_llm=(mode or settings.mode) == "llm")
+        summary = run_eval(lambda q: bot.ask(q.question, q.history, mode=mode, k=k), items, out)
+    except (QuestionSetError, *USER_ERRORS) as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(summary_markdown(summary, f"Evaluation of {questions.name} ({mode or settings.mode} mode)"))
+    missed = [
+        f"{name} {summary[key]} < {floor}"
+        for name, key, floor in [("accuracy", "answer_accuracy", min_accuracy),
+                                 ("abstention", "abstention_accuracy", min_abstention),
+                                 ("citation precision", "citation_precision", min_citation_precision)]
+        if floor is not None and (summary[key] or 0) < floor
+    ]
+    if missed:
+        raise _fail("threshold missed: " + "; ".join(missed))
+
+
 if __name__ == "__main__":
     app()
