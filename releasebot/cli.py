@@ -158,5 +158,16 @@ def evaluate(
         raise _fail("threshold missed: " + "; ".join(missed))
 
 
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1, RELEASEBOT_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 7860, RELEASEBOT_PORT).")] = None,
+) -> None:
+    """Start the web chat (the model is loaded before the first question)."""
+    from releasebot.web import serve as serve_web
+
+    serve_web(get_settings(), host=host, port=port)
+
+
 if __name__ == "__main__":
     app()

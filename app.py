@@ -1,0 +1,7 @@
+"""The web chat: `python app.py` (same as `releasebot serve`)."""
+
+from releasebot.config import get_settings
+from releasebot.web import serve
+
+if __name__ == "__main__":
+    serve(get_settings())

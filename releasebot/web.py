@@ -1,0 +1,141 @@
+"""The Gradio chat: streaming answers beside a sources panel, settings, and release upload."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import gradio as gr
+
+from qa import Answer, Filters, ReleaseQA, Retrieved
+from qa.errors import USER_ERRORS
+from releasebot import render
+from releasebot.config import Settings
+from vectorstore.ingest import Ingestor
+from vectorstore.loading import RELEASE_SUFFIXES
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "Who funded the Macao trainings?",
+    "In which cities were the European visa officers trained?",
+    "How many shelters does the Ministry of Civil Affairs run?",
+    "How do I reach Gloria Ko?",
+]
+
+
+class ChatApp:
+    """Handlers over one ReleaseQA; ``blocks()`` lays them out."""
+
+    def __init__(self, bot: ReleaseQA, settings: Settings):
+        self.bot = bot
+        self.settings = settings
+        self.ingestor = Ingestor(settings, store=bot.store)
+
+    # --- answering
+    def respond(self, message: str, history: list[dict], mode: str, k: float, releases: list[str] | None,
+                location: str | None) -> Iterator[tuple[str, str]]:
+        """Stream the answer into the chat and its sources into the panel."""
+        filters = Filters(release_ids=list(releases or []), location=location or None)
+        partial = ""
+        try:
+            for item in self.bot.stream(message, history, mode=mode, k=int(k), filters=filters):
+                if isinstance(item, Retrieved):
+                    yield f"🔎 Searching done: {len(item.passages)} passages from {len(item.retrieved)} releases…", \
+                        render.found_panel(item.passages)
+                elif isinstance(item, str):
+                    partial += item
+                    yield partial, gr.skip()
+                elif isinstance(item, Answer):
+                    yield render.answer_message(item), render.sources_panel(item)
+        except USER_ERRORS as exc:
+            yield f"⚠️ {exc}", render.PANEL_EMPTY
+        except Exception as exc:  # the chat shows a readable line; the log keeps the traceback
+            log.exception("answering failed")
+            yield f"⚠️ Something went wrong while answering ({type(exc).__name__}: {exc}).", render.PANEL_EMPTY
+
+    def chat_api(self, message: str, history: list[dict] | None = None) -> str:
+        """Answer one question (with optional chat history); returns the answer text with its [n] markers."""
+        try:
+            return self.bot.ask(message, history or []).text
+        except USER_ERRORS as exc:
+            raise gr.Error(str(exc)) from exc
+
+    # --- releases
+    def release_choices(self) -> tuple[list[tuple[str, str]], list[str]]:
+        metadata = self.bot.retriever.metadata
+        releases = sorted((f"{m['title']} ({rid})", rid) for rid, m in metadata.items())
+        locations = sorted({m.get("location", "") for m in metadata.values()} - {""})
+        return releases, locations
+
+    def add_releases(self, files: list[str] | None, progress=gr.Progress(track_tqdm=True)):
+        if not files:
+            return "Choose one or more .txt or .html release files first.", gr.skip(), gr.skip()
+        paths, notes = [], []
+        for name in files:
+            path = Path(name)
+            if path.suffix.lower() not in RELEASE_SUFFIXES:
+                notes.append(f"❌ {path.name}: not a release file (expected .txt or .html)")
+            else:
+                paths.append(path)
+        messages: list[str] = []
+        summary = self.ingestor.ingest(paths, report=messages.append) if paths else None
+        self.bot.refresh()
+        notes += [f"❌ {m}" if m.startswith("skipped") else f"ℹ️ {m}" for m in messages]
+        if summary is not None:
+            notes.append(f"✅ {summary.line()}")
+        releases, locations = self.release_choices()
+        return "\n\n".join(notes), gr.update(choices=releases), gr.update(choices=locations)
+
+    def blocks(self) -> gr.Blocks:
+        releases, locations = self.release_choices()
+        with gr.Blocks(title="releasebot") as demo:
+            gr.Markdown("## releasebot — ask the IOM counter-trafficking press releases\n"
+                        "Answers come only from the releases; every claim is cited and its source shown beside it.")
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(label="Chat", height=520, buttons=["copy"])
+                with gr.Column(scale=2):
+                    gr.Markdown("### Sources")
+                    sources = gr.HTML(render.PANEL_EMPTY, elem_id="sources-panel")
+            with gr.Accordion("Settings", open=False):
+                mode = gr.Radio(["llm", "extractive"], value=self.settings.mode, label="Answer mode",
+                                info="llm: written by the local model; extractive: the best sentences, instantly")
+                k = gr.Slider(1, 20, value=self.settings.top_k, step=1, label="Passages to retrieve")
+                release_filter = gr.Dropdown(releases, multiselect=True, label="Only these releases")
+                location_filter = gr.Dropdown(locations, value=None, label="Only releases from this location")
+            gr.ChatInterface(
+                self.respond, chatbot=chatbot, additional_inputs=[mode, k, release_filter, location_filter],
+                additional_outputs=[sources], examples=[[q, self.settings.mode, self.settings.top_k, [], None]
+                                                         for q in EXAMPLES],
+                api_name="chat_ui", api_visibility="private", concurrency_limit=1,
+            )
+            with gr.Accordion("Add releases", open=False):
+                upload = gr.File(file_count="multiple", file_types=sorted(RELEASE_SUFFIXES), label="Release files")
+                add = gr.Button("Add to the releases")
+                upload_log = gr.Markdown(elem_id="upload-log")
+            add.click(self.add_releases, upload, [upload_log, release_filter, location_filter],
+                      api_name="add_releases", concurrency_limit=1, concurrency_id="ingest")
+            gr.api(self.chat_api, api_name="chat", concurrency_limit=1)
+        return demo
+
+
+def build_bot(settings: Settings) -> ReleaseQA:
+    """The pipeline, with the model loaded now; if it cannot load, the chat says why when asked."""
+    try:
+        return ReleaseQA.from_settings(settings)
+    except USER_ERRORS as exc:
+        log.error("starting without the answer model: %s", exc)
+        return ReleaseQA.from_settings(settings, load_llm=False)
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+    app = ChatApp(build_bot(settings), settings)
+    auth = None
+    if settings.auth_username and settings.auth_password:
+        auth = (settings.auth_username, settings.auth_password.get_secret_value())
+    app.blocks().queue(default_concurrency_limit=1).launch(
+        server_name=host or settings.host, server_port=port or settings.port, auth=auth, css=render.STYLE,
+        show_error=False,
+    )
