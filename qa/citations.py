@@ -20,6 +20,7 @@ from qa.types import Citation, Claim
 SUPPORT_THRESHOLD = 0.55
 NOT_FOUND = re.compile(r"\bNOT[ _]FOUND\b", re.I)
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 @dataclass
@@ -30,8 +31,10 @@ class Verified:
     abstained: bool
 
 
-def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "") for n in _NUMBER.findall(strip_markers(text))}
+def _exact(text: str) -> set[str]:
+    """Figures and addresses: a claim may only use those its passage has, character for character."""
+    text = strip_markers(text)
+    return {n.replace(",", "") for n in _NUMBER.findall(_EMAIL.sub(" ", text))} | set(_EMAIL.findall(text.lower()))
 
 
 class CitationVerifier:
@@ -63,7 +66,9 @@ class CitationVerifier:
         coverage = sum(term in found for term in wanted) / len(wanted) if wanted else 1.0
         best = int(np.argmax(similarity))
         score = 0.5 * float(similarity[best]) + 0.5 * coverage
-        if not _numbers(claim) <= _numbers(passage.text):  # an invented figure is never supported
+        if wanted and coverage == 1.0:  # a terse answer ("9,165") is far from its sentence in embedding space
+            score = max(score, self.threshold)
+        if not _exact(claim) <= _exact(passage.text):  # an invented figure or address is never supported
             score = min(score, self.threshold - 0.01)
         return score, sentences[best]
 

@@ -17,7 +17,7 @@ from qa.evidence import EvidenceSelector, Passage
 from qa.llm import build_llm, model_name
 from qa.prompts import Prompts
 from qa.retrieval import HybridRetriever
-from qa.text import strip_markers
+from qa.text import Sentence, strip_markers
 from qa.types import Answer, Filters, QuestionError, Timings
 from releasebot.config import Settings, get_settings
 from vectorstore.embedding import load_embedder
@@ -29,6 +29,9 @@ Mode = Literal["llm", "extractive"]
 # Extractive mode has no model to say NOT FOUND: below this evidence score it abstains.
 EXTRACTIVE_MIN_SCORE = 0.6
 EXTRACTIVE_MARGIN = 0.08
+# The 1.5B model sometimes says NOT FOUND over evidence that plainly answers. Above this score (higher
+# than any unanswerable question's best sentence in the project's question set) the evidence is quoted.
+DECLINED_QUOTE_SCORE = 0.9
 HISTORY_TURNS = 4
 
 
@@ -53,6 +56,11 @@ def _turn_text(content) -> str:
     return ""
 
 
+def _quote(passage: Passage, sentence: Sentence) -> str:
+    """An evidence sentence as answer text, cited."""
+    return f"{sentence.text.replace(chr(10), '; ')} [{passage.number}]"
+
+
 class ReleaseQA:
     """The answering pipeline: condense → retrieve → select evidence → generate → verify citations.
 
@@ -65,8 +73,8 @@ class ReleaseQA:
         self.settings = settings
         self.store = store
         self.prompts = prompts
-        self.retriever = HybridRetriever(store, embedder)
-        self.evidence = EvidenceSelector(embedder, settings.evidence_sentences)
+        self.retriever = HybridRetriever(store, embedder, settings.retrieval)
+        self.evidence = EvidenceSelector(embedder, settings.evidence_sentences, settings.evidence_tokens)
         self.verifier = CitationVerifier(self.evidence)
         self._llm = llm
         self._load_lock = threading.Lock()
@@ -146,18 +154,29 @@ class ReleaseQA:
         yield Retrieved(standalone, passages, retrieved, timings.retrieval_s)
 
         raw = ""
+        model = self.model if mode == "llm" else "extractive"
         for delta in (self._generate(standalone, passages) if mode == "llm" else self._extract(passages)):
             if timings.ttft_s is None:
                 timings.ttft_s = time.perf_counter() - started
             raw += delta
             yield delta
         verified = self.verifier.verify(raw, passages)
+        if not verified.abstained and mode == "llm" and (missing := self.evidence.uncovered(
+                standalone, [claim.text for claim in verified.claims if claim.supported], passages)):
+            added = " ".join(_quote(p, sentence) for p, sentence in missing)
+            yield " " + added
+            verified = self.verifier.verify(f"{verified.text} {added}", passages)
+        if verified.abstained and mode == "llm":
+            quoted = "".join(self._extract(passages, DECLINED_QUOTE_SCORE))
+            if quoted:
+                yield "\n\n" + quoted
+                verified, model = self.verifier.verify(quoted, passages), "extractive"
         timings.total_s = time.perf_counter() - started
         yield Answer(
             question=question, standalone_question=standalone,
             text=self.prompts.abstain if verified.abstained else verified.text,
             citations=verified.citations, claims=verified.claims, abstained=verified.abstained,
-            retrieved=retrieved, timings=timings, model=self.model if mode == "llm" else "extractive", mode=mode,
+            retrieved=retrieved, timings=timings, model=model, mode=mode,
         )
 
     def ask(self, question: str, history: list[dict] | None = None, **options) -> Answer:
@@ -180,15 +199,13 @@ class ReleaseQA:
                 if NOT_FOUND.match(text.strip()):  # the sentinel: nothing more worth waiting for
                     return
 
-    def _extract(self, passages: list[Passage]) -> Iterator[str]:
+    def _extract(self, passages: list[Passage], min_score: float = EXTRACTIVE_MIN_SCORE) -> Iterator[str]:
         """No model: the best evidence sentences themselves, cited."""
         scored = sorted(
             ((score, p, index) for p in passages for index, score in p.focus.items()), key=lambda item: -item[0]
         )
-        if not scored or scored[0][0] < EXTRACTIVE_MIN_SCORE:
+        if not scored or scored[0][0] < min_score:
             return
         chosen = [item for item in scored if item[0] >= scored[0][0] - EXTRACTIVE_MARGIN][:3]
         by_index = {(p.number, s.index): s for p in passages for s in p.sentences}
-        yield " ".join(
-            f"{by_index[(p.number, index)].text.replace(chr(10), '; ')} [{p.number}]" for _, p, index in chosen
-        )
+        yield " ".join(_quote(p, by_index[(p.number, index)]) for _, p, index in chosen)

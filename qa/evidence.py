@@ -7,6 +7,7 @@ the model: every prompt token costs ~24 ms on two cores.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,8 +17,16 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import NodeWithScore
 
 from qa.text import Sentence, TermWeights, content_terms, split_sentences
+from vectorstore.cleaning import strip_dateline
+from vectorstore.contacts import CONTACT_MARKER
 
 KEYWORD_WEIGHT = 0.5
+# A small model often gives one item of a list (one funder of two): sentences this close to the
+# best one, matching the question as well, that no claim was drawn from are added to the answer.
+COMPLETE_MARGIN = 0.06
+# "How do I reach…" shares few words with a contact block, so such questions get the block outright.
+CONTACT_QUESTION = re.compile(
+    r"\b(contact|reach|call|phone|telephone|e-?mail|write to|press officer|spokes\w*|media)\b", re.I)
 # Sentences this far below the best one are noise for the model, not evidence.
 SCORE_MARGIN = 0.12
 
@@ -42,7 +51,9 @@ class Passage:
         for previous, sentence in zip([None, *self.sentences], self.sentences):
             if previous is not None:
                 parts.append(" " if sentence.index == previous.index + 1 else " … ")
-            parts.append(sentence.text.replace("\n", "; "))
+            # The dateline ("China - ") is in the header already; left in, small models read it as the subject.
+            text = strip_dateline(sentence.text) if sentence.index == 1 else sentence.text
+            parts.append(text.replace("\n", "; "))
         return "".join(parts)
 
 
@@ -60,7 +71,7 @@ def _sentences(release_id: str, text: str) -> tuple[Sentence, ...]:
 class EvidenceSelector:
     """Scores candidate sentences and builds numbered passages within a token budget."""
 
-    def __init__(self, embedder: BaseEmbedding, max_sentences: int, token_budget: int = 260):
+    def __init__(self, embedder: BaseEmbedding, max_sentences: int, token_budget: int):
         self.embedder = embedder
         self.max_sentences = max_sentences
         self.token_budget = token_budget
@@ -107,7 +118,7 @@ class EvidenceSelector:
     def select(
         self, question: str, hits: list[NodeWithScore], texts: dict[str, str], metadata: dict[str, dict],
     ) -> list[Passage]:
-        """Numbered passages: the best sentences, each with the sentence before it for context."""
+        """Numbered passages: the best sentences, each in a window of its paragraph neighbours."""
         scored = self.score(question, self.candidates(hits, texts))
         if not scored:
             return []
@@ -119,10 +130,8 @@ class EvidenceSelector:
             if item.score < scored[0].score - SCORE_MARGIN:
                 break
             s = item.sentence
-            window = [s]
             all_sentences = _sentences(s.release_id, texts[s.release_id])
-            if s.index > 1 and all_sentences[s.index - 1].paragraph == s.paragraph:
-                window.insert(0, all_sentences[s.index - 1])
+            window = [w for w in all_sentences[max(1, s.index - 1): s.index + 2] if w.paragraph == s.paragraph]
             new = [w for w in window if w.index not in chosen.get(s.release_id, {})]
             cost = sum(len(w.text) for w in new) // 4
             if tokens and tokens + cost > self.token_budget:
@@ -131,6 +140,12 @@ class EvidenceSelector:
             chosen.setdefault(s.release_id, {}).update({w.index: w for w in new})
             focus.setdefault(s.release_id, {})[s.index] = item.score
             best.setdefault(s.release_id, item.score)
+        if CONTACT_QUESTION.search(question):
+            top = max(best, key=best.get)
+            block = next((w for w in _sentences(top, texts[top]) if CONTACT_MARKER.match(w.text)), None)
+            if block is not None:
+                chosen[top][block.index] = block
+                focus[top].setdefault(block.index, best[top])
         passages = []
         for number, rid in enumerate(sorted(best, key=best.get, reverse=True), start=1):
             meta = metadata[rid]
@@ -139,3 +154,27 @@ class EvidenceSelector:
                 sorted(chosen[rid].values(), key=lambda w: w.index), focus[rid], best[rid],
             ))
         return passages
+
+    def uncovered(self, question: str, claims: list[str], passages: list[Passage]) -> list[tuple[Passage, Sentence]]:
+        """Evidence sentences as relevant as the best one, away from every sentence the claims came from."""
+        focus = sorted(((score, p, s) for p in passages for s in p.sentences
+                        if (score := p.focus.get(s.index)) is not None), key=lambda item: -item[0])
+        if not focus or not claims:
+            return []
+        sentences = [(p, s) for p in passages for s in p.sentences]
+        nearest = (self.embed([s.text for _, s in sentences]) @ self.embed(claims).T).argmax(axis=0)
+        used = {(sentences[i][0].number, sentences[i][1].index) for i in nearest}
+        wanted, said = set(content_terms(question)), {t for claim in claims for t in content_terms(claim)}
+        best_score, _, best = focus[0]
+        best_match = len(wanted & set(content_terms(best.text)))
+        missing = []
+        for score, passage, sentence in focus:
+            if score < best_score - COMPLETE_MARGIN:
+                break
+            terms = set(content_terms(sentence.text))
+            facts = terms - wanted
+            stated = not facts or len(facts & said) / len(facts) >= 0.3
+            near_used = any((passage.number, sentence.index + d) in used for d in (-1, 0, 1))
+            if not (stated or near_used) and len(wanted & terms) >= best_match:
+                missing.append((passage, sentence))
+        return missing

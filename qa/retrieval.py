@@ -39,8 +39,9 @@ class HybridRetriever:
     when the store changes (``refresh``), never per question.
     """
 
-    def __init__(self, store: ReleaseStore, embedder: BaseEmbedding):
+    def __init__(self, store: ReleaseStore, embedder: BaseEmbedding, kind: str = "hybrid"):
         self.store = store
+        self.kind = kind
         self.index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedder)
         self._lock = threading.Lock()
         self._count = -1
@@ -70,13 +71,18 @@ class HybridRetriever:
         if self._bm25 is None:
             raise EmptyStoreError("the release store is empty: run `releasebot ingest` first")
         metadata_filters = filters.to_metadata_filters() if filters else None
-        retrievers = [self.index.as_retriever(similarity_top_k=top_k, filters=metadata_filters)]
-        try:
-            retrievers.append(KeywordRetriever(
-                existing_bm25=self._bm25.bm25, similarity_top_k=top_k, filters=metadata_filters,
-            ))
-        except ValueError:  # the filters exclude every chunk: dense search returns nothing either
-            return []
+        retrievers = []
+        if self.kind in ("hybrid", "dense"):
+            retrievers.append(self.index.as_retriever(similarity_top_k=top_k, filters=metadata_filters))
+        if self.kind in ("hybrid", "keyword"):
+            try:
+                retrievers.append(KeywordRetriever(
+                    existing_bm25=self._bm25.bm25, similarity_top_k=top_k, filters=metadata_filters,
+                ))
+            except ValueError:  # the filters exclude every chunk: dense search returns nothing either
+                return []
+        if len(retrievers) == 1:
+            return retrievers[0].retrieve(query)
         fusion = QueryFusionRetriever(
             retrievers, mode="reciprocal_rerank", similarity_top_k=top_k, num_queries=1, use_async=False,
             llm=MockLLM(),  # query generation is off (num_queries=1): no LLM is called

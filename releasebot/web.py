@@ -93,24 +93,28 @@ class ChatApp:
         with gr.Blocks(title="releasebot") as demo:
             gr.Markdown("## releasebot — ask the IOM counter-trafficking press releases\n"
                         "Answers come only from the releases; every claim is cited and its source shown beside it.")
+            # Created unrendered: ChatInterface lays the settings out under the chat, the panel goes beside it.
+            sources = gr.HTML(render.PANEL_EMPTY, elem_id="sources-panel", render=False)
+            mode = gr.Radio(["llm", "extractive"], value=self.settings.mode, label="Answer mode", render=False,
+                            info="llm: written by the local model; extractive: the best sentences, instantly")
+            k = gr.Slider(1, 20, value=self.settings.top_k, step=1, label="Passages to retrieve", render=False)
+            release_filter = gr.Dropdown(releases, multiselect=True, label="Only these releases", render=False)
+            location_filter = gr.Dropdown(locations, value=None, label="Only releases from this location",
+                                          render=False)
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(label="Chat", height=520, buttons=["copy"])
+                    gr.ChatInterface(
+                        self.respond, chatbot=gr.Chatbot(label="Chat", height=520, buttons=["copy"]),
+                        additional_inputs=[mode, k, release_filter, location_filter],
+                        additional_inputs_accordion="Settings",
+                        additional_outputs=[sources],
+                        # Message-only examples show inside the chat and run on click with the current settings.
+                        examples=[[q, None, None, None, None] for q in EXAMPLES],
+                        api_name="chat_ui", api_visibility="private", concurrency_limit=1,
+                    )
                 with gr.Column(scale=2):
                     gr.Markdown("### Sources")
-                    sources = gr.HTML(render.PANEL_EMPTY, elem_id="sources-panel")
-            with gr.Accordion("Settings", open=False):
-                mode = gr.Radio(["llm", "extractive"], value=self.settings.mode, label="Answer mode",
-                                info="llm: written by the local model; extractive: the best sentences, instantly")
-                k = gr.Slider(1, 20, value=self.settings.top_k, step=1, label="Passages to retrieve")
-                release_filter = gr.Dropdown(releases, multiselect=True, label="Only these releases")
-                location_filter = gr.Dropdown(locations, value=None, label="Only releases from this location")
-            gr.ChatInterface(
-                self.respond, chatbot=chatbot, additional_inputs=[mode, k, release_filter, location_filter],
-                additional_outputs=[sources], examples=[[q, self.settings.mode, self.settings.top_k, [], None]
-                                                         for q in EXAMPLES],
-                api_name="chat_ui", api_visibility="private", concurrency_limit=1,
-            )
+                    sources.render()
             with gr.Accordion("Add releases", open=False):
                 upload = gr.File(file_count="multiple", file_types=sorted(RELEASE_SUFFIXES), label="Release files")
                 add = gr.Button("Add to the releases")
@@ -130,12 +134,15 @@ def build_bot(settings: Settings) -> ReleaseQA:
         return ReleaseQA.from_settings(settings, load_llm=False)
 
 
+def launch(app: ChatApp, host: str, port: int | None, **options) -> gr.Blocks:
+    """Queue (one answer at a time: llama.cpp is not re-entrant; others wait, position shown) and launch."""
+    demo = app.blocks().queue(default_concurrency_limit=1)
+    demo.launch(server_name=host, server_port=port, css=render.STYLE, show_error=False, **options)
+    return demo
+
+
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    app = ChatApp(build_bot(settings), settings)
     auth = None
     if settings.auth_username and settings.auth_password:
         auth = (settings.auth_username, settings.auth_password.get_secret_value())
-    app.blocks().queue(default_concurrency_limit=1).launch(
-        server_name=host or settings.host, server_port=port or settings.port, auth=auth, css=render.STYLE,
-        show_error=False,
-    )
+    launch(ChatApp(build_bot(settings), settings), host or settings.host, port or settings.port, auth=auth)

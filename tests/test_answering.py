@@ -38,7 +38,7 @@ def test_a_wrong_citation_is_moved_to_the_supporting_source(bundled_store):
     macao = next(p for p in bot.evidence.select(FUNDERS, bot.retriever.retrieve(FUNDERS, 6),
                                                  bot.retriever.texts, bot.retriever.metadata)
                  if p.release_id == MACAO)
-    assert answer.text == f"The training is funded by the Social Welfare Bureau of the MSAR [{macao.number}]."
+    assert answer.text.startswith(f"The training is funded by the Social Welfare Bureau of the MSAR [{macao.number}].")
     assert [c.source for c in answer.citations] == [MACAO]
     citation = answer.citations[0]
     assert citation.sentence == "The training is funded by the Social Welfare Bureau of the MSAR."
@@ -48,8 +48,25 @@ def test_a_wrong_citation_is_moved_to_the_supporting_source(bundled_store):
 
 def test_a_marker_to_no_source_is_dropped(bundled_store):
     answer = _bot(bundled_store, "The training is funded by the Social Welfare Bureau of the MSAR [1][9].").ask(FUNDERS)
-    assert "[9]" not in answer.text and answer.text.endswith("MSAR [1].")
+    assert "[9]" not in answer.text and answer.text.startswith("The training is funded by the Social Welfare Bureau of the MSAR [1].")
     assert [c.number for c in answer.citations] == [1]
+
+
+def test_an_answer_naming_one_of_two_funders_gets_the_other_from_the_evidence(bundled_store):
+    answer = _bot(bundled_store, "The Social Welfare Bureau of the MSAR [1].").ask(FUNDERS)
+    assert answer.text == ("The Social Welfare Bureau of the MSAR [1]. Together with the training for health "
+                           "professionals, this training will be funded by the MSAR human trafficking committee [1].")
+    assert all(claim.supported for claim in answer.claims)
+    complete = _bot(bundled_store, "The Social Welfare Bureau of the MSAR [1] and the MSAR human trafficking "
+                                   "committee [1] funded them.").ask(FUNDERS)
+    assert complete.text == "The Social Welfare Bureau of the MSAR and the MSAR human trafficking committee " \
+                            "funded them [1]."
+
+
+def test_a_declined_answer_over_strong_evidence_quotes_it(bundled_store):
+    answer = _bot(bundled_store, "NOT FOUND").ask("How many trafficking cases had Chinese police solved since April 2009?")
+    assert not answer.abstained and answer.model == "extractive"
+    assert "9,165 trafficking cases" in answer.text and answer.citations[0].source.startswith("001")
 
 
 def test_an_unsupported_claim_is_flagged_and_an_all_invented_answer_abstains(bundled_store):

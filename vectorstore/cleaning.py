@@ -30,6 +30,11 @@ MAX_WRAP_WIDTH = 100
 _DANGLING_DASH = re.compile(r"(\S@\S+\.\w+)-$")  # a menu's "-" glued to the last line of a page
 
 
+def strip_dateline(paragraph: str) -> str:
+    """The paragraph without its leading dateline ("Beijing - ")."""
+    return _DATELINE.sub("", paragraph, count=1)
+
+
 class EmptyReleaseError(ValueError):
     """The input has no release text once boilerplate and debris are removed."""
 

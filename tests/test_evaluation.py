@@ -1,0 +1,99 @@
+"""`releasebot eval`: question-set parsing, the metrics on hand-made results, and a real run
+(extractive mode: real store, embedder and verifier) writing the RESULTS schema and summaries."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from releasebot.config import PROJECT_ROOT
+from releasebot.evaluation import RESULT_KEYS, EvalQuestion, QuestionSetError, is_correct, load_questions, score
+
+QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
+
+
+def test_must_groups_need_one_alternative_each_case_and_space_folded():
+    must = [["1,400", "1400"], ["social  workers"]]
+    assert is_correct("About 1400 Social\nWorkers were trained.", must)
+    assert not is_correct("About 1,400 officers were trained.", must)
+    assert is_correct("anything", [])
+
+
+def test_project_question_set_is_well_formed():
+    questions = load_questions(QUESTIONS)
+    assert len(questions) >= 60 and len({q.id for q in questions}) == len(questions)
+    assert sum(not q.answerable for q in questions) >= 12
+    assert all(q.must and q.sources for q in questions if q.answerable)
+    assert any(q.history for q in questions)
+
+
+def test_malformed_line_is_named(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"id": "a", "question": "ok?"}\n\n{"id": "b"}\n', encoding="utf-8")
+    with pytest.raises(QuestionSetError, match=r"q.jsonl:3: question: Field required"):
+        load_questions(path)
+    path.write_text('{"id": "a", "question": "ok?"}\n{not json\n', encoding="utf-8")
+    with pytest.raises(QuestionSetError, match=r"q.jsonl:2:"):
+        load_questions(path)
+
+
+def _result(qid, answer, cited, retrieved, abstained=False, latency=1.0, ttft=0.5):
+    return {"id": qid, "question": "?", "answer": answer, "abstained": abstained,
+            "citations": [{"source": s, "title": "", "text": "", "score": 1.0} for s in cited],
+            "retrieved": retrieved, "latency_s": latency, "ttft_s": ttft}
+
+
+def test_metrics_on_hand_made_results():
+    questions = [
+        EvalQuestion(id="a", question="?", must=[["alpha"]], sources=["000"]),
+        EvalQuestion(id="b", question="?", must=[["beta"]], sources=["001", "002"]),
+        EvalQuestion(id="c", question="?", answerable=False),
+        EvalQuestion(id="d", question="?", answerable=False),
+    ]
+    results = [
+        _result("a", "alpha [1]", ["000_x"], ["000_x", "003_y"], latency=1.0, ttft=0.2),
+        _result("b", "gamma [1] [2]", ["001_x", "004_y"], ["004_y", "001_x"], latency=2.0, ttft=0.4),
+        _result("c", "The releases don't say.", [], ["000_x"], abstained=True, latency=3.0, ttft=None),
+        _result("d", "Invented [1].", ["003_y"], ["003_y"], latency=4.0, ttft=0.8),
+    ]
+    summary = score(questions, results, claims=[(1, 1), (1, 2), (0, 0), (0, 1)])
+    assert summary["answer_accuracy"] == 0.5
+    assert summary["abstention_accuracy"] == 0.5
+    assert summary["citation_precision"] == 0.75  # a: 1/1, b: 1/2
+    assert summary["citation_recall"] == 0.75  # a: 1/1, b: 1/2
+    assert summary["claim_support_rate"] == 0.5  # 2 of 4 claims
+    assert summary["retrieval_recall_at_k"] == 0.75  # a: 1/1, b: 1/2 (002 never retrieved)
+    assert summary["mrr"] == 0.75  # a: 1/1, b: 1/2
+    assert summary["latency_p50_s"] == 3.0 and summary["latency_p95_s"] == 4.0
+    assert summary["ttft_p50_s"] == 0.4
+    assert [f["id"] for f in summary["failures"]] == ["b", "d"]
+
+
+def test_eval_command_writes_results_schema_and_summaries(bundled_store, tmp_path):
+    questions = tmp_path / "five.jsonl"
+    lines = [line for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    picked = [json.loads(line) for line in lines]
+    chosen = [q for q in picked if q["answerable"]][:4] + [q for q in picked if not q["answerable"]][:1]
+    questions.write_text("\n".join(json.dumps(q) for q in chosen) + "\n", encoding="utf-8")
+    out = tmp_path / "results" / "run.jsonl"
+    env = {"RELEASEBOT_DATA_DIR": str(bundled_store.data_dir), "RELEASEBOT_STORE": str(bundled_store.store),
+           "RELEASEBOT_COLLECTION": bundled_store.collection, "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-m", "releasebot.cli", "eval", str(questions), "--out", str(out), "--mode", "extractive",
+         "--min-accuracy", "1.01"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "threshold missed: accuracy" in done.stderr
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in records] == [q["id"] for q in chosen]
+    assert all(tuple(r) == RESULT_KEYS for r in records)
+    assert all(set(c) == {"source", "title", "text", "score"} for r in records for c in r["citations"])
+    assert all(isinstance(r["abstained"], bool) and r["latency_s"] > 0 for r in records)
+    summary = json.loads((out.parent / "run.summary.json").read_text())
+    assert summary["questions"] == 5 and 0 <= summary["answer_accuracy"] <= 1
+    assert "| answer_accuracy |" in (out.parent / "run.summary.md").read_text()
+    assert "| answer_accuracy |" in done.stdout

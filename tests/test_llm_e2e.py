@@ -1,0 +1,42 @@
+"""The default local LLM (bundled Qwen2.5-Coder-1.5B, llama.cpp) end to end on the bundled releases."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa import ReleaseQA
+from qa.llm import bundled_model_path
+from releasebot.config import Settings
+
+pytestmark = pytest.mark.llm
+MACAO = "000_899311ac7e93267d"
+
+
+@pytest.fixture(scope="module")
+def bot(bundled_store) -> ReleaseQA:
+    # The user's model cache: the 1 GB file is assembled once per machine, not per test run.
+    model = bundled_model_path(Settings().data_dir)
+    return ReleaseQA.from_settings(bundled_store.model_copy(update={"model_path": model}))
+
+
+def test_macao_funders_both_named_and_cited(bot):
+    answer = bot.ask("Who funded the Macao trainings?")
+    assert not answer.abstained, answer.text
+    assert "Social Welfare Bureau" in answer.text and "human trafficking committee" in answer.text
+    assert {c.source for c in answer.citations} == {MACAO}
+    assert all(claim.supported for claim in answer.claims)
+    assert answer.model.startswith("qwen2.5-coder-1.5b") and answer.timings.ttft_s is not None
+
+
+def test_question_the_releases_do_not_answer_abstains(bot):
+    answer = bot.ask("What was IOM's budget in 2015?")
+    assert answer.abstained and answer.citations == []
+
+
+def test_follow_up_is_resolved_through_history(bot):
+    history = [{"role": "user", "content": "Who funded the Macao trainings?"},
+               {"role": "assistant", "content": "The Social Welfare Bureau of the MSAR [1]."}]
+    answer = bot.ask("How many social workers were trained there?", history)
+    assert "Macao" in answer.standalone_question or "MSAR" in answer.standalone_question
+    assert answer.retrieved[0] == MACAO
+    assert not answer.abstained and "70" in answer.text
