@@ -2,7 +2,7 @@
 releases (SimpleDirectoryReader → VectorStoreIndex → ``as_query_engine()`` defaults), with the same
 embedder and LLM, scored by the same code as ``releasebot eval``.
 
-    python bench/baseline_llamaindex.py eval/questions.jsonl --out results/baseline.jsonl [--limit N]
+    python bench/baseline_llamaindex.py eval/questions.jsonl --out results/baseline.jsonl
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("questions", type=Path)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--limit", type=int, default=None, help="Only the first N questions.")
     args = parser.parse_args()
 
     settings = get_settings()
@@ -57,7 +56,7 @@ def main() -> None:
             timings=Timings(ttft_s=ttft, total_s=time.perf_counter() - started), model=model_name(settings),
         )
 
-    questions = load_questions(args.questions)[: args.limit]
+    questions = load_questions(args.questions)
     summary = run_eval(ask, questions, args.out)
     print(summary_markdown(summary, f"llama-index defaults on {args.questions.name}"))
 

@@ -20,6 +20,8 @@ from qa.types import Citation, Claim
 SUPPORT_THRESHOLD = 0.55
 NOT_FOUND = re.compile(r"\bNOT[ _]FOUND\b", re.I)
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_NAME = re.compile(r"\b[A-Z][\w-]*")
+_WORDS = re.compile(r"[\w-]+")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -29,6 +31,12 @@ class Verified:
     claims: list[Claim]
     citations: list[Citation]
     abstained: bool
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised words after a sentence's first: names a claim may only take from its passage."""
+    text = strip_markers(text).lstrip(" \"'“(")
+    return {m.group().lower() for m in _NAME.finditer(text) if m.start() > 0 and len(m.group()) > 1}
 
 
 def _exact(text: str) -> set[str]:
@@ -68,7 +76,8 @@ class CitationVerifier:
         score = 0.5 * float(similarity[best]) + 0.5 * coverage
         if wanted and coverage == 1.0:  # a terse answer ("9,165") is far from its sentence in embedding space
             score = max(score, self.threshold)
-        if not _exact(claim) <= _exact(passage.text):  # an invented figure or address is never supported
+        invented_name = not _names(claim) <= set(_WORDS.findall(f"{passage.title} {passage.text}".lower()))
+        if invented_name or not _exact(claim) <= _exact(passage.text):  # invented figures or names: unsupported
             score = min(score, self.threshold - 0.01)
         return score, sentences[best]
 

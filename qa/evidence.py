@@ -28,7 +28,7 @@ COMPLETE_MARGIN = 0.06
 CONTACT_QUESTION = re.compile(
     r"\b(contact|reach|call|phone|telephone|e-?mail|write to|press officer|spokes\w*|media)\b", re.I)
 # Sentences this far below the best one are noise for the model, not evidence.
-SCORE_MARGIN = 0.12
+SCORE_MARGIN = 0.2
 
 
 @dataclass

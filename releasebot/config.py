@@ -63,9 +63,9 @@ class Settings(BaseSettings):
     top_k: int = 6
     retrieval: Literal["hybrid", "dense", "keyword"] = Field(
         default="hybrid", description="dense + BM25 fused (default), or one of them alone (for comparison).")
-    evidence_sentences: int = 6
+    evidence_sentences: int = 8
     # Evidence prompt budget: each new prompt token costs ~24 ms on two cores.
-    evidence_tokens: int = 320
+    evidence_tokens: int = 400
     max_question_chars: int = 2000
 
     # --- serving
