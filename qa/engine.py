@@ -96,7 +96,16 @@ class ReleaseQA:
         with self._load_lock:
             if self._llm is None:
                 self._llm = build_llm(self.settings)
+                if self.settings.llm_backend == "local":
+                    self._warm_up()
             return self._llm
+
+    def _warm_up(self) -> None:
+        """Read the fixed system prompt into llama.cpp's cache now (~10 s) rather than on the first question."""
+        with self._llm_lock:
+            stream = self._llm.stream_chat(self.prompts.answer_messages("", []))
+            next(stream, None)
+            stream.close()
 
     @property
     def model(self) -> str:
