@@ -14,7 +14,7 @@ from llama_index.core.llms import LLM
 
 from qa.citations import NOT_FOUND, CitationVerifier
 from qa.evidence import EvidenceSelector, Passage
-from qa.llm import build_llm, model_name
+from qa.llm import build_llm, model_name, server_errors
 from qa.prompts import Prompts
 from qa.retrieval import HybridRetriever
 from qa.text import Sentence, strip_markers
@@ -140,7 +140,8 @@ class ReleaseQA:
             return f"{previous[-1]} {question}" if previous else question
         llm = self.load_llm()
         with self._llm_lock:
-            rewritten = llm.chat(self.prompts.condense_messages(question, turns)).message.content
+            with server_errors(self.settings):
+                rewritten = llm.chat(self.prompts.condense_messages(question, turns)).message.content
         rewritten = " ".join((rewritten or "").split()).strip('"')
         if not rewritten or len(rewritten) > 4 * len(question) + 200:
             log.warning("condensing gave an unusable question (%r); searching with the follow-up as asked", rewritten)
@@ -200,7 +201,7 @@ class ReleaseQA:
             return
         messages = self.prompts.answer_messages(question, passages)
         llm = self.load_llm()
-        with self._llm_lock:
+        with self._llm_lock, server_errors(self.settings):
             text = ""
             for chunk in llm.stream_chat(messages):
                 text += chunk.delta or ""

@@ -6,9 +6,11 @@ import hashlib
 import importlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
+import openai
 from llama_index.core.llms import LLM, ChatMessage
 
 from releasebot.config import Settings
@@ -137,3 +139,14 @@ def model_name(settings: Settings) -> str:
     if settings.llm_backend == "openai":
         return settings.openai_model
     return settings.model_path.name if settings.model_path else BUNDLED_MODEL
+
+
+@contextmanager
+def server_errors(settings: Settings) -> Iterator[None]:
+    """An OpenAI-compatible server that is down or times out becomes a ModelUnavailableError with the fix."""
+    try:
+        yield
+    except (openai.APIConnectionError, openai.APITimeoutError) as exc:
+        raise ModelUnavailableError(
+            f"the LLM server at {settings.openai_base_url} cannot be reached ({exc}): start it, fix "
+            "RELEASEBOT_OPENAI_BASE_URL, or use --mode extractive") from exc

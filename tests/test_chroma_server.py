@@ -3,44 +3,30 @@ and answering work unchanged through HttpClient, and a server that is down gets 
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from qa import ReleaseQA
 from tests.conftest import RELEASES
+from tests.servers import free_port, wait_for_port
 from vectorstore.ingest import Ingestor
 from vectorstore.store import StoreUnavailableError
 
 MACAO = "000_899311ac7e93267d"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def chroma_server(tmp_path):
-    port = _free_port()
+    port = free_port()
     chroma = Path(sys.executable).with_name("chroma")
     log = (tmp_path / "chroma.log").open("w")
     server = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
                                "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "chroma.log").read_text()
-                time.sleep(0.3)
+        wait_for_port(server, port, tmp_path / "chroma.log")
         yield port
     finally:
         server.terminate()
@@ -58,6 +44,6 @@ def test_ingest_and_answer_through_a_chroma_server(make_settings, chroma_server)
 
 
 def test_unreachable_server_is_a_readable_error(make_settings):
-    settings = make_settings(chroma_host="127.0.0.1", chroma_port=_free_port())
+    settings = make_settings(chroma_host="127.0.0.1", chroma_port=free_port())
     with pytest.raises(StoreUnavailableError, match="cannot open the release store at Chroma server 127.0.0.1"):
         ReleaseQA.from_settings(settings, load_llm=False)
