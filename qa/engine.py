@@ -148,6 +148,14 @@ class ReleaseQA:
             return question
         return rewritten
 
+    def retrieve(self, standalone: str, k: int | None = None, filters: Filters | None = None) -> Retrieved:
+        """The retrieval step alone: hybrid search, then sentence-level evidence as numbered passages."""
+        started = time.perf_counter()
+        hits = self.retriever.retrieve(standalone, k or self.settings.top_k, filters)
+        passages = self.evidence.select(standalone, hits, self.retriever.texts, self.retriever.metadata)
+        retrieved = list(dict.fromkeys(hit.node.metadata["release_id"] for hit in hits))
+        return Retrieved(standalone, passages, retrieved, time.perf_counter() - started)
+
     def stream(self, question: str, history: list[dict] | None = None, *, mode: Mode | None = None,
                k: int | None = None, filters: Filters | None = None) -> Iterator[Retrieved | str | Answer]:
         """Yield ``Retrieved`` (the sources), then answer text deltas, then the verified ``Answer``."""
@@ -156,12 +164,10 @@ class ReleaseQA:
         question = self.validate(question)
         if mode == "llm":
             self.load_llm()
-        standalone = self.condense(question, history, mode)
-        hits = self.retriever.retrieve(standalone, k or self.settings.top_k, filters)
-        passages = self.evidence.select(standalone, hits, self.retriever.texts, self.retriever.metadata)
-        retrieved = list(dict.fromkeys(hit.node.metadata["release_id"] for hit in hits))
+        found = self.retrieve(self.condense(question, history, mode), k, filters)
+        standalone, passages, retrieved = found.standalone_question, found.passages, found.retrieved
         timings = Timings(retrieval_s=time.perf_counter() - started)
-        yield Retrieved(standalone, passages, retrieved, timings.retrieval_s)
+        yield found
 
         raw = ""
         model = self.model if mode == "llm" else "extractive"
