@@ -21,7 +21,8 @@ RUNS = {
     "llama-index defaults": ([str(HERE / "baseline_llamaindex.py")], {}, []),
 }
 METRICS = ["answer_accuracy", "abstention_accuracy", "citation_precision", "citation_recall", "claim_support_rate",
-           "retrieval_recall_at_k", "mrr", "ttft_p50_s", "ttft_p95_s", "latency_p50_s", "latency_p95_s"]
+           "retrieval_recall_at_k", "mrr", "ttft_p50_s", "ttft_p95_s", "latency_p50_s", "latency_p95_s", "new_prompt_tokens_p50"]
+BASELINE, OURS = "llama-index defaults", "releasebot llm"
 
 
 def slug(name: str) -> str:
@@ -34,6 +35,16 @@ def table(summaries: dict[str, dict]) -> str:
     for metric in METRICS:
         lines.append(f"| {metric} | " + " | ".join(str(summaries[n].get(metric)) for n in names) + " |")
     return "\n".join(lines)
+
+
+def speedup(summaries: dict[str, dict]) -> str:
+    """How many times faster releasebot answers than the baseline, at the p50."""
+    if BASELINE not in summaries or OURS not in summaries:
+        return ""
+    base, ours = summaries[BASELINE], summaries[OURS]
+    parts = [f"{metric}: {base[metric] / ours[metric]:.1f}x" for metric in ("ttft_p50_s", "latency_p50_s")
+             if base.get(metric) and ours.get(metric)]
+    return f"{OURS} vs {BASELINE}, times faster: " + ", ".join(parts)
 
 
 def main() -> None:
@@ -59,7 +70,7 @@ def main() -> None:
         summary = results.with_name(f"{results.stem}.summary.json")
         if summary.exists():
             summaries[name] = json.loads(summary.read_text())
-    report = table(summaries)
+    report = "\n\n".join(part for part in (table(summaries), speedup(summaries)) if part)
     (args.out / "comparison.md").write_text(report + "\n")
     print(report)
 

@@ -106,7 +106,7 @@ class CitationVerifier:
         citations = [
             Citation(
                 number=n, source=by_number[n].release_id, title=by_number[n].title,
-                location=by_number[n].location, date=by_number[n].date, text=by_number[n].text,
+                location=by_number[n].location, date=by_number[n].date, text=by_number[n].excerpt(sentence),
                 sentence=sentence.text, span=(sentence.start, sentence.end), score=score,
             )
             for n, (score, sentence) in sorted(cited.items())

@@ -6,15 +6,19 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
+from llama_cpp import Llama
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.llms import LLM
 
 from qa.citations import NOT_FOUND, CitationVerifier
 from qa.evidence import EvidenceSelector, Passage
-from qa.llm import build_llm, model_name, server_errors
+from qa.llm import build_llm, messages_to_chatml, model_name, server_errors
+from qa.prompt_cache import PromptStateCache
 from qa.prompts import Prompts
 from qa.retrieval import HybridRetriever
 from qa.text import Sentence, strip_markers
@@ -33,6 +37,9 @@ EXTRACTIVE_MARGIN = 0.08
 # than any unanswerable question's best sentence in the project's question set) the evidence is quoted.
 DECLINED_QUOTE_SCORE = 0.9
 HISTORY_TURNS = 4
+# Evidence "concentrates in one release" when no other release's best sentence comes this close.
+SINGLE_RELEASE_MARGIN = 0.15
+QUESTION_SLOT = "\x00question\x00"
 
 
 @dataclass
@@ -65,7 +72,7 @@ class ReleaseQA:
     """The answering pipeline: condense → retrieve → select evidence → generate → verify citations.
 
     One instance per process: the embedder, the keyword index and the LLM are loaded once.
-    llama.cpp is not safe to enter concurrently, so generation is serialised by a lock.
+    llama.cpp is not safe to enter concurrently, so local generation is serialised by a lock.
     """
 
     def __init__(self, settings: Settings, store: ReleaseStore, embedder: BaseEmbedding, prompts: Prompts,
@@ -77,8 +84,10 @@ class ReleaseQA:
         self.evidence = EvidenceSelector(embedder, settings.evidence_sentences, settings.evidence_tokens)
         self.verifier = CitationVerifier(self.evidence)
         self._llm = llm
+        self._prompt_cache: PromptStateCache | None = None
         self._load_lock = threading.Lock()
-        self._llm_lock = threading.Lock()  # held while llama.cpp runs: it must not be entered concurrently
+        # llama.cpp must not be entered concurrently; an OpenAI-compatible server batches requests itself.
+        self._llm_lock = threading.Lock() if settings.llm_backend == "local" else nullcontext()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, llm: LLM | None = None,
@@ -98,6 +107,12 @@ class ReleaseQA:
                 self._llm = build_llm(self.settings)
                 if self.settings.llm_backend == "local":
                     self._warm_up()
+                    if self.settings.prompt_cache:
+                        model = Path(self._llm.model_path).stat()
+                        self._prompt_cache = PromptStateCache(
+                            self.settings.data_dir / "prompt-states",
+                            f"{self._llm.model_path} {model.st_size} {model.st_mtime_ns} ctx={self.settings.llm_context}",
+                            self.settings.prompt_cache_mb << 20)
             return self._llm
 
     def _warm_up(self) -> None:
@@ -106,6 +121,23 @@ class ReleaseQA:
             stream = self._llm.stream_chat(self.prompts.answer_messages("", []))
             next(stream, None)
             stream.close()
+
+    def warm_prompt_states(self) -> int:
+        """Compute the prompt state of every release not yet cached (~15 s each; run it in the background).
+
+        Only for corpora of at most ``prompt_cache_warm_releases``; larger ones fill the cache as asked.
+        """
+        self.load_llm()
+        releases = sorted(self.retriever.texts)
+        if self._prompt_cache is None or len(releases) > self.settings.prompt_cache_warm_releases:
+            return 0
+        computed = 0
+        for release_id in releases:
+            whole = self.evidence.whole_release(release_id, self.retriever.texts, self.retriever.metadata)
+            if len(whole.text) // 4 <= self.settings.prompt_cache_max_tokens:
+                with self._llm_lock:  # one release at a time, so questions are not held up for long
+                    computed += self._prompt_cache.prepare(self._llm._model, self._release_prefix(whole)) == "computed"
+        return computed
 
     @property
     def model(self) -> str:
@@ -171,7 +203,9 @@ class ReleaseQA:
 
         raw = ""
         model = self.model if mode == "llm" else "extractive"
-        for delta in (self._generate(standalone, passages) if mode == "llm" else self._extract(passages)):
+        if mode == "llm":
+            passages = self._answer_passages(passages)
+        for delta in (self._generate(standalone, passages, timings) if mode == "llm" else self._extract(passages)):
             if timings.ttft_s is None:
                 timings.ttft_s = time.perf_counter() - started
             raw += delta
@@ -202,18 +236,48 @@ class ReleaseQA:
             answer = item
         return answer
 
-    def _generate(self, question: str, passages: list[Passage]) -> Iterator[str]:
+    def _answer_passages(self, passages: list[Passage]) -> list[Passage]:
+        """Evidence from one release becomes that whole release, answered over its cached prompt state."""
+        if self._prompt_cache is None or not passages or (
+                len(passages) > 1 and passages[0].score - passages[1].score < SINGLE_RELEASE_MARGIN):
+            return passages
+        best = passages[0]
+        whole = replace(self.evidence.whole_release(best.release_id, self.retriever.texts, self.retriever.metadata),
+                        focus=best.focus, score=best.score)
+        fits = len(whole.text) // 4 <= self.settings.prompt_cache_max_tokens
+        return [whole] if fits else passages
+
+    def _generate(self, question: str, passages: list[Passage], timings: Timings) -> Iterator[str]:
         if not passages:
             return
         messages = self.prompts.answer_messages(question, passages)
         llm = self.load_llm()
+        waiting = time.perf_counter()
         with self._llm_lock, server_errors(self.settings):
+            timings.queue_s = time.perf_counter() - waiting
+            if self._prompt_cache is not None:
+                self._prepare_prompt(messages, passages, timings)
             text = ""
             for chunk in llm.stream_chat(messages):
                 text += chunk.delta or ""
                 yield chunk.delta or ""
                 if NOT_FOUND.match(text.strip()):  # the sentinel: nothing more worth waiting for
                     return
+
+    def _release_prefix(self, whole: Passage) -> str:
+        """The answer prompt up to the question; trailing space left off, as it merges into the question's first token."""
+        prompt = messages_to_chatml(self.prompts.answer_messages(QUESTION_SLOT, [whole]))
+        return prompt.split(QUESTION_SLOT)[0].rstrip()
+
+    def _prepare_prompt(self, messages: list, passages: list[Passage], timings: Timings) -> None:
+        """Restore a whole release's prompt state; count the prompt tokens llama.cpp has yet to read."""
+        llama = self._llm._model
+        prompt = messages_to_chatml(messages)
+        if passages[0].whole:
+            timings.prompt_state = self._prompt_cache.prepare(llama, self._release_prefix(passages[0]))
+        tokens = self._prompt_cache.tokens(llama, prompt)
+        timings.prompt_tokens = len(tokens)
+        timings.new_prompt_tokens = len(tokens) - Llama.longest_token_prefix(llama.input_ids[: llama.n_tokens], tokens)
 
     def _extract(self, passages: list[Passage], min_score: float = EXTRACTIVE_MIN_SCORE) -> Iterator[str]:
         """No model: the best evidence sentences themselves, cited."""

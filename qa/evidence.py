@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -43,6 +43,7 @@ class Passage:
     sentences: list[Sentence]
     focus: dict[int, float] = field(default_factory=dict)  # scored sentences (index -> score), not context
     score: float = 0.0
+    whole: bool = False  # the whole release (a cached prompt prefix), not selected sentences
 
     @property
     def text(self) -> str:
@@ -55,6 +56,13 @@ class Passage:
             text = strip_dateline(sentence.text) if sentence.index == 1 else sentence.text
             parts.append(text.replace("\n", "; "))
         return "".join(parts)
+
+    def excerpt(self, sentence: Sentence) -> str:
+        """What a citation shows: the passage, or of a whole release the cited sentence and its neighbours."""
+        if not self.whole:
+            return self.text
+        near = [s for s in self.sentences if abs(s.index - sentence.index) <= 1 and s.paragraph == sentence.paragraph]
+        return replace(self, sentences=near or [sentence], whole=False).text
 
 
 @dataclass
@@ -154,6 +162,13 @@ class EvidenceSelector:
                 sorted(chosen[rid].values(), key=lambda w: w.index), focus[rid], best[rid],
             ))
         return passages
+
+    @staticmethod
+    def whole_release(release_id: str, texts: dict[str, str], metadata: dict[str, dict]) -> Passage:
+        """A release in full (title excluded) as passage [1]."""
+        meta = metadata[release_id]
+        sentences = [s for s in _sentences(release_id, texts[release_id]) if s.index > 0]
+        return Passage(1, release_id, meta["title"], meta.get("location", ""), meta.get("date", ""), sentences, whole=True)
 
     def uncovered(self, question: str, claims: list[str], passages: list[Passage]) -> list[tuple[Passage, Sentence]]:
         """Evidence sentences as relevant as the best one, away from every sentence the claims came from."""

@@ -41,6 +41,10 @@ class Timings(BaseModel):
     retrieval_s: float = 0.0
     ttft_s: float | None = None
     total_s: float = 0.0
+    queue_s: float = Field(default=0.0, description="Time spent waiting for the model while it answered others.")
+    prompt_tokens: int | None = Field(default=None, description="Tokens of the answer prompt (local model).")
+    new_prompt_tokens: int | None = Field(default=None, description="Of those, the ones not already in the KV cache.")
+    prompt_state: str | None = Field(default=None, description="Release prefix: current, restored or computed.")
 
 
 class Answer(BaseModel):
@@ -72,6 +76,7 @@ class Answer(BaseModel):
             "retrieved": self.retrieved,
             "latency_s": round(self.timings.total_s, 3),
             "ttft_s": None if self.timings.ttft_s is None else round(self.timings.ttft_s, 3),
+            "new_prompt_tokens": self.timings.new_prompt_tokens,
         }
 
 

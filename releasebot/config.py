@@ -67,12 +67,18 @@ class Settings(BaseSettings):
     # Evidence prompt budget: each new prompt token costs ~24 ms on two cores.
     evidence_tokens: int = 400
     max_question_chars: int = 2000
+    # Per-release KV states (local model only): a question about one release pays only for its own tokens.
+    prompt_cache: bool = Field(default=True, description="Answer single-release questions over a cached release prefix.")
+    prompt_cache_mb: int = Field(default=1024, description="Disk for cached prompt states (~20 MB per release).")
+    prompt_cache_max_tokens: int = Field(default=1500, description="Longer releases get the sentence-evidence prompt.")
+    prompt_cache_warm_releases: int = Field(default=50, description="Corpora this small are cached at start-up.")
 
     # --- serving
     host: str = "127.0.0.1"
     port: int = 7860
     auth_username: str | None = None
     auth_password: SecretStr | None = None
+    api_key: SecretStr | None = Field(default=None, description="If set, /v1 needs Authorization: Bearer <key>.")
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":

@@ -10,7 +10,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 from tqdm import tqdm
 
-RESULT_KEYS = ("id", "question", "answer", "abstained", "citations", "retrieved", "latency_s", "ttft_s")
+RESULT_KEYS = ("id", "question", "answer", "abstained", "citations", "retrieved", "latency_s", "ttft_s",
+               "new_prompt_tokens")
 
 
 class QuestionSetError(ValueError):
@@ -103,6 +104,8 @@ def score(questions: list[EvalQuestion], results: list[dict], claims: list[tuple
         "latency_p95_s": _percentile([r["latency_s"] for r in results], 0.95),
         "ttft_p50_s": _percentile([r["ttft_s"] for r in results if r["ttft_s"] is not None], 0.5),
         "ttft_p95_s": _percentile([r["ttft_s"] for r in results if r["ttft_s"] is not None], 0.95),
+        "new_prompt_tokens_p50": _percentile(
+            [r["new_prompt_tokens"] for r in results if r.get("new_prompt_tokens") is not None], 0.5),
         "failures": failures,
     }
 

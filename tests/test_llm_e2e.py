@@ -40,3 +40,14 @@ def test_follow_up_is_resolved_through_history(bot):
     assert "Macao" in answer.standalone_question or "MSAR" in answer.standalone_question
     assert answer.retrieved[0] == MACAO
     assert not answer.abstained and "70" in answer.text
+
+
+def test_question_on_a_cached_release_reads_only_its_own_tokens(bot):
+    bot.ask("Who funded the Macao trainings?")
+    answer = bot.ask("How many social workers were trained in Macao?")
+    assert answer.timings.prompt_state in ("current", "restored")
+    assert answer.timings.new_prompt_tokens < 40 < answer.timings.prompt_tokens
+    assert not answer.abstained and "70" in answer.text
+    [citation] = answer.citations
+    assert "70 social workers" in citation.sentence and citation.sentence in citation.text
+    assert len(citation.text) < len(bot.retriever.texts[MACAO]) / 2  # the cited lines, not the whole release

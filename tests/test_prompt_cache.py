@@ -1,0 +1,62 @@
+"""Saved prompt states with the real bundled model: restored states continue exactly as computed ones."""
+
+from __future__ import annotations
+
+import pytest
+from llama_cpp import Llama
+
+from qa.llm import bundled_model_path
+from qa.prompt_cache import PromptStateCache
+from releasebot.config import Settings
+
+pytestmark = pytest.mark.llm
+PREFIX = "<|im_start|>system\nAnswer in one word.<|im_end|>\n<|im_start|>user\nThe capital of France is"
+OTHER = "<|im_start|>system\nAnswer in one word.<|im_end|>\n<|im_start|>user\nThe capital of Italy is"
+
+
+@pytest.fixture(scope="module")
+def llama() -> Llama:
+    return Llama(str(bundled_model_path(Settings().data_dir)), n_ctx=512, n_threads=2, verbose=False)
+
+
+def _continue(llama: Llama, prompt: str) -> str:
+    return llama.create_completion(prompt, max_tokens=4, temperature=0.0, top_k=1)["choices"][0]["text"]
+
+
+def test_state_is_computed_once_then_restored_and_continues_identically(llama, tmp_path):
+    cache = PromptStateCache(tmp_path, "model-a", 1 << 30)
+    assert cache.prepare(llama, PREFIX) == "computed"
+    assert cache.prepare(llama, PREFIX) == "current"
+    computed = _continue(llama, PREFIX + " Paris? Say it")
+    llama.reset()
+    assert cache.prepare(llama, PREFIX) == "restored"
+    assert llama.n_tokens == len(cache.tokens(llama, PREFIX))
+    assert _continue(llama, PREFIX + " Paris? Say it") == computed
+    assert len(list(tmp_path.glob("*.npz"))) == 1
+
+
+def test_changed_prefix_or_model_gets_its_own_state(llama, tmp_path):
+    cache = PromptStateCache(tmp_path, "model-a", 1 << 30)
+    cache.prepare(llama, PREFIX)
+    assert cache.prepare(llama, OTHER) == "computed"
+    assert PromptStateCache(tmp_path, "model-b", 1 << 30).prepare(llama, PREFIX) == "computed"
+    assert len(list(tmp_path.glob("*.npz"))) == 3
+
+
+def test_cache_is_bounded_least_recently_used_first(llama, tmp_path):
+    PromptStateCache(tmp_path, "model-a", 1 << 30).prepare(llama, PREFIX)
+    one_state = next(tmp_path.glob("*.npz")).stat().st_size
+    cache = PromptStateCache(tmp_path, "model-a", int(one_state * 1.5))
+    cache.prepare(llama, OTHER)
+    assert len(list(tmp_path.glob("*.npz"))) == 1
+    llama.reset()
+    assert cache.prepare(llama, OTHER) == "restored"
+
+
+def test_unreadable_state_is_recomputed(llama, tmp_path):
+    cache = PromptStateCache(tmp_path, "model-a", 1 << 30)
+    cache.prepare(llama, PREFIX)
+    next(tmp_path.glob("*.npz")).write_bytes(b"not a state")
+    llama.reset()
+    assert cache.prepare(llama, PREFIX) == "computed"
+    assert not list(tmp_path.glob(".*partial"))
