@@ -27,14 +27,18 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Release files or directories; default: the bundled releases.")] = None,
     prune: Annotated[bool, typer.Option(help="Delete stored releases whose files are gone.")] = False,
+    wait: Annotated[float, typer.Option(min=0, help="Seconds to wait for another ingest into the same store; "
+                                                    "then exit 75. 0: refuse at once.")] = 600,
 ) -> None:
     """Clean, chunk, embed and store releases; unchanged releases are not rewritten."""
-    from vectorstore.ingest import Ingestor
+    from vectorstore.ingest import IngestBusyError, Ingestor
     from vectorstore.store import StoreUnavailableError
 
     settings = get_settings()
     try:
-        summary = Ingestor(settings).ingest(paths or [settings.releases_dir], prune=prune, report=_say)
+        summary = Ingestor(settings, lock_wait=wait).ingest(paths or [settings.releases_dir], prune=prune, report=_say)
+    except IngestBusyError as exc:
+        raise _fail(str(exc), code=75) from exc  # EX_TEMPFAIL: try again later
     except StoreUnavailableError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(summary.line())
@@ -163,10 +167,10 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1, RELEASEBOT_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 7860, RELEASEBOT_PORT).")] = None,
 ) -> None:
-    """Start the web chat (the model is loaded before the first question)."""
-    from releasebot.web import serve as serve_web
+    """Start the web chat and the HTTP API on one port (the model is loaded before the first question)."""
+    from releasebot.server import serve as serve_app
 
-    serve_web(get_settings(), host=host, port=port)
+    serve_app(get_settings(), host=host, port=port)
 
 
 if __name__ == "__main__":

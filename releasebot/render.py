@@ -52,14 +52,19 @@ def found_panel(passages: list[Passage]) -> str:
     return "<div class='rb-status'>Found these passages; writing the answer…</div>" + "".join(cards)
 
 
+def chat_text(text: str) -> str:
+    """Answer text for the chat's Markdown: HTML from a release or a question shows as text, not as tags."""
+    return escape(text, quote=False)
+
+
 def answer_message(answer: Answer) -> str:
     """The chat message: the verified answer, flagged claims marked, abstentions worded as such."""
     if answer.abstained:
-        return f"🤷 {answer.text}"
-    text = answer.text
+        return f"🤷 {chat_text(answer.text)}"
+    text = chat_text(answer.text)
     unsupported = answer.unsupported_claims
     if unsupported:
-        flagged = "\n".join(f"- ⚠️ *Not supported by the sources:* {claim.text}" for claim in unsupported)
+        flagged = "\n".join(f"- ⚠️ *Not supported by the sources:* {chat_text(claim.text)}" for claim in unsupported)
         text = f"{text}\n\n{flagged}"
     return text
 

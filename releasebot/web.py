@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import gradio as gr
@@ -11,7 +12,9 @@ import gradio as gr
 from qa import Answer, Filters, ReleaseQA, Retrieved
 from qa.errors import USER_ERRORS
 from releasebot import render
+from releasebot.api import UNREACHABLE, unreachable_message
 from releasebot.config import Settings
+from releasebot.releases import add_releases
 from vectorstore.ingest import Ingestor
 from vectorstore.loading import RELEASE_SUFFIXES
 
@@ -28,10 +31,10 @@ EXAMPLES = [
 class ChatApp:
     """Handlers over one ReleaseQA; ``blocks()`` lays them out."""
 
-    def __init__(self, bot: ReleaseQA, settings: Settings):
+    def __init__(self, bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = None):
         self.bot = bot
         self.settings = settings
-        self.ingestor = Ingestor(settings, store=bot.store)
+        self.ingestor = ingestor or Ingestor(settings, store=bot.store)
 
     # --- answering
     def respond(self, message: str, history: list[dict], mode: str, k: float, releases: list[str] | None,
@@ -46,11 +49,13 @@ class ChatApp:
                         render.found_panel(item.passages)
                 elif isinstance(item, str):
                     partial += item
-                    yield partial, gr.skip()
+                    yield render.chat_text(partial), gr.skip()
                 elif isinstance(item, Answer):
                     yield render.answer_message(item), render.sources_panel(item)
         except USER_ERRORS as exc:
             yield f"⚠️ {exc}", render.PANEL_EMPTY
+        except UNREACHABLE as exc:  # the Chroma server went away after start-up
+            yield f"⚠️ {unreachable_message(exc, self.settings)}", render.PANEL_EMPTY
         except Exception as exc:  # the chat shows a readable line; the log keeps the traceback
             log.exception("answering failed")
             yield f"⚠️ Something went wrong while answering ({type(exc).__name__}: {exc}).", render.PANEL_EMPTY
@@ -61,6 +66,8 @@ class ChatApp:
             return self.bot.ask(message, history or []).text
         except USER_ERRORS as exc:
             raise gr.Error(str(exc)) from exc
+        except UNREACHABLE as exc:
+            raise gr.Error(unreachable_message(exc, self.settings)) from exc
 
     # --- releases
     def release_choices(self) -> tuple[list[tuple[str, str]], list[str]]:
@@ -72,21 +79,12 @@ class ChatApp:
     def add_releases(self, files: list[str] | None, progress=gr.Progress(track_tqdm=True)):
         if not files:
             return "Choose one or more .txt or .html release files first.", gr.skip(), gr.skip()
-        paths, notes = [], []
-        for name in files:
-            path = Path(name)
-            if path.suffix.lower() not in RELEASE_SUFFIXES:
-                notes.append(f"❌ {path.name}: not a release file (expected .txt or .html)")
-            else:
-                paths.append(path)
-        messages: list[str] = []
-        summary = self.ingestor.ingest(paths, report=messages.append) if paths else None
-        self.bot.refresh()
-        notes += [f"❌ {m}" if m.startswith("skipped") else f"ℹ️ {m}" for m in messages]
-        if summary is not None:
-            notes.append(f"✅ {summary.line()}")
-        releases, locations = self.release_choices()
-        return "\n\n".join(notes), gr.update(choices=releases), gr.update(choices=locations)
+        with ExitStack() as stack:
+            summary = add_releases(self.bot, self.ingestor, [
+                (Path(name).name, stack.enter_context(open(name, "rb"))) for name in files], progress=True)
+        notes = [f"❌ {m}" if m.startswith("skipped") else f"ℹ️ {m}" for m in summary.messages]
+        choices, locations = self.release_choices()
+        return "\n\n".join([*notes, f"✅ {summary.line()}"]), gr.update(choices=choices), gr.update(choices=locations)
 
     def blocks(self) -> gr.Blocks:
         releases, locations = self.release_choices()
@@ -123,26 +121,3 @@ class ChatApp:
                       api_name="add_releases", concurrency_limit=1, concurrency_id="ingest")
             gr.api(self.chat_api, api_name="chat", concurrency_limit=1)
         return demo
-
-
-def build_bot(settings: Settings) -> ReleaseQA:
-    """The pipeline, with the model loaded now; if it cannot load, the chat says why when asked."""
-    try:
-        return ReleaseQA.from_settings(settings)
-    except USER_ERRORS as exc:
-        log.error("starting without the answer model: %s", exc)
-        return ReleaseQA.from_settings(settings, load_llm=False)
-
-
-def launch(app: ChatApp, host: str, port: int | None, **options) -> gr.Blocks:
-    """Queue (one answer at a time: llama.cpp is not re-entrant; others wait, position shown) and launch."""
-    demo = app.blocks().queue(default_concurrency_limit=1)
-    demo.launch(server_name=host, server_port=port, css=render.STYLE, show_error=False, **options)
-    return demo
-
-
-def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    auth = None
-    if settings.auth_username and settings.auth_password:
-        auth = (settings.auth_username, settings.auth_password.get_secret_value())
-    launch(ChatApp(build_bot(settings), settings), host or settings.host, port or settings.port, auth=auth)

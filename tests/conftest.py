@@ -54,20 +54,18 @@ def bundled_store(tmp_path_factory) -> Settings:
 
 @pytest.fixture
 def served(bundled_store, tmp_path):
-    """The real Blocks app (scripted LLM) launched on a free loopback port; yields (client, llm, app, url)."""
+    """The real server (API + chat, scripted LLM) on a free loopback port; yields (client, llm, bot, url)."""
     from gradio_client import Client
 
     from qa import ReleaseQA
-    from releasebot.web import ChatApp, launch
+    from releasebot.server import build_app
     from tests.fakes import ScriptedLLM
+    from tests.servers import uvicorn_thread
     from vectorstore.ingest import Ingestor
 
     settings = bundled_store.model_copy(update={"collection": "web", "store": tmp_path / "chroma"})
     Ingestor(settings).ingest([RELEASES], report=lambda m: None, progress=False)
     llm = ScriptedLLM(replies=[])
-    app = ChatApp(ReleaseQA.from_settings(settings, llm=llm), settings)
-    demo = launch(app, "127.0.0.1", None, prevent_thread_lock=True, quiet=True)
-    try:
-        yield Client(demo.local_url, verbose=False), llm, app, demo.local_url
-    finally:
-        demo.close()
+    bot = ReleaseQA.from_settings(settings, llm=llm)
+    with uvicorn_thread(build_app(settings, bot)) as url:
+        yield Client(f"{url}/", verbose=False), llm, bot, f"{url}/"

@@ -1,4 +1,4 @@
-"""The web chat over real HTTP on loopback: gradio_client against the launched app (scripted LLM),
+"""The web chat over real HTTP on loopback: gradio_client against the served app (scripted LLM),
 and release upload through the same server."""
 
 from __future__ import annotations
@@ -27,18 +27,18 @@ def test_follow_up_over_http_uses_history(served):
 
 
 def test_bad_question_and_bad_upload_are_refused_with_a_message(served, tmp_path):
-    client, _, app, _ = served
+    client, _, bot, _ = served
     with pytest.raises(Exception, match="the question is empty"):
         client.predict("   ", api_name="/chat")
     binary = tmp_path / "photo.txt"
     binary.write_bytes(bytes(range(256)) * 4)
     log, *_ = client.predict([handle_file(str(binary))], api_name="/add_releases")
     assert "photo.txt: binary file, not text" in log
-    assert "photo" not in app.bot.retriever.metadata
+    assert "photo" not in bot.retriever.metadata
 
 
 def test_uploaded_release_is_answerable_right_away(served, tmp_path):
-    client, llm, app, _ = served
+    client, llm, bot, _ = served
     release = tmp_path / "penguins.txt"
     release.write_text("IOM opens penguin shelter in Ushuaia\n"
                        "Ushuaia - IOM opened a shelter for 40 penguins on Monday, funded by the Antarctic Fund.\n")
@@ -47,4 +47,4 @@ def test_uploaded_release_is_answerable_right_away(served, tmp_path):
     llm.replies.append("The Antarctic Fund funded the penguin shelter [1].")
     assert client.predict("Who funded the penguin shelter?", api_name="/chat") == \
         "The Antarctic Fund funded the penguin shelter [1]."
-    assert app.bot.ask("penguin shelter", mode="extractive").retrieved[0] == "penguins"
+    assert bot.ask("penguin shelter", mode="extractive").retrieved[0] == "penguins"

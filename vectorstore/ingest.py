@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from filelock import FileLock, Timeout
 from llama_index.core.schema import MetadataMode, TextNode
 from tqdm import tqdm
 
@@ -16,9 +20,22 @@ from vectorstore.cleaning import BoilerplateDetector, EmptyReleaseError, clean_r
 from vectorstore.embedding import embed_model_path, load_embedder
 from vectorstore.loading import RawRelease, ReleaseFileError, find_release_files, read_release
 from vectorstore.records import CleanRelease
-from vectorstore.store import ReleaseStore
+from vectorstore.store import ReleaseStore, StoreUnavailableError
 
 Report = Callable[[str], None]
+
+
+class IngestBusyError(StoreUnavailableError):
+    """Another ingest or delete is writing the same store (another process, or another thread here)."""
+
+
+def ingest_lock_path(settings: Settings) -> Path:
+    """The lock writers of one store share: beside an embedded store, in data_dir for a server's collection."""
+    if settings.chroma_host:
+        key = re.sub(r"[^\w.-]+", "_", f"{settings.chroma_host}-{settings.chroma_port}-{settings.collection}")
+        return settings.data_dir / "locks" / f"ingest-{key}.lock"
+    # Per directory, not per collection: Chroma's embedded store is not safe for two writing processes.
+    return settings.store.with_name(f"{settings.store.name}.ingest.lock")
 
 
 @dataclass
@@ -86,11 +103,18 @@ class Ingestor:
     Each chunk records its release's version (fingerprint) and chunk count. A new version is
     written completely before the old one is deleted, so an interrupted run leaves the old
     release answerable and the next run finishes the job.
+
+    ``ingest`` and ``delete`` hold an inter-process lock on the store (``ingest_lock_path``); when
+    another writer holds it they wait up to ``lock_wait`` seconds, then raise ``IngestBusyError``.
     """
 
-    def __init__(self, settings: Settings, store: ReleaseStore | None = None):
+    def __init__(self, settings: Settings, store: ReleaseStore | None = None, *, lock_wait: float = 0.0):
         self.settings = settings
         self.store = store or ReleaseStore(settings)
+        self.lock_wait = lock_wait
+        self._lock_path = ingest_lock_path(settings)
+        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = FileLock(self._lock_path)  # per thread: a second thread here contends like a process
         self.embedder = load_embedder(settings)
         self.chunker = ReleaseChunker(
             settings.chunk_size, settings.chunk_overlap, embed_model_path(settings).name
@@ -99,6 +123,12 @@ class Ingestor:
     def ingest(
         self, paths: list[Path], *, prune: bool = False, report: Report = print,
         progress: bool = True, names: dict[Path, str] | None = None,
+    ) -> IngestSummary:
+        with self._exclusive(report):
+            return self._ingest(paths, prune=prune, report=report, progress=progress, names=names)
+
+    def _ingest(
+        self, paths: list[Path], *, prune: bool, report: Report, progress: bool, names: dict[Path, str] | None,
     ) -> IngestSummary:
         started = time.perf_counter()
         summary = IngestSummary()
@@ -159,4 +189,41 @@ class Ingestor:
             node.embedding = vector
 
     def delete(self, release_id: str) -> int:
-        return self.store.delete_release(release_id)
+        with self._exclusive(lambda message: None):
+            return self.store.delete_release(release_id)
+
+    def _where(self) -> str:
+        if self.settings.chroma_host:
+            return f"collection {self.settings.collection!r} of {self.settings.chroma_host}:{self.settings.chroma_port}"
+        return str(self.settings.store)
+
+    def _holder(self) -> str:
+        try:
+            pid = self._lock_path.read_text().strip()
+        except OSError:
+            pid = ""
+        return f"pid {pid}{', this process' if pid == str(os.getpid()) else ''}" if pid.isdigit() else "pid unknown"
+
+    @contextmanager
+    def _exclusive(self, report: Report) -> Iterator[None]:
+        """Hold the store's writer lock; the holder's pid is written into the lock file for others' messages."""
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            if self.lock_wait <= 0:
+                raise IngestBusyError(
+                    f"another ingest is running on {self._where()} ({self._holder()}); try again when it has finished"
+                ) from None
+            report(f"another ingest is running ({self._holder()}); waiting up to {self.lock_wait:g} s for it…")
+            try:
+                self._lock.acquire(timeout=self.lock_wait, poll_interval=0.2)
+            except Timeout:
+                raise IngestBusyError(
+                    f"another ingest is still running on {self._where()} ({self._holder()}) after "
+                    f"{self.lock_wait:g} s; try again when it has finished"
+                ) from None
+        try:
+            self._lock_path.write_text(f"{os.getpid()}\n")
+            yield
+        finally:
+            self._lock.release()

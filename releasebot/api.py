@@ -1,0 +1,326 @@
+"""The HTTP API: OpenAI-compatible chat completions, ``/v1/ask``, the releases, and a health check."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Iterator
+from itertools import chain
+from typing import Annotated, Literal
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Request, UploadFile
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from qa import Answer, Citation, EmptyStoreError, Filters, QuestionError, ReleaseQA, Retrieved
+from qa.errors import USER_ERRORS
+from releasebot.config import Settings
+from releasebot.releases import add_releases, delete_release
+from vectorstore.ingest import Ingestor
+
+log = logging.getLogger(__name__)
+
+
+# --- requests
+class Options(BaseModel):
+    mode: Literal["llm", "extractive"] | None = Field(default=None, description="Default: RELEASEBOT_MODE.")
+    k: int | None = Field(default=None, ge=1, le=50, description="Chunks to retrieve; default RELEASEBOT_TOP_K.")
+    filters: Filters | None = None
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class AskRequest(Options):
+    question: str
+    history: list[Turn] = []
+
+
+class TextPart(BaseModel):
+    type: str = "text"
+    text: str = ""
+
+
+class Message(BaseModel):
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"] = Field(
+        description="Only user and assistant turns are read.")
+    content: str | list[TextPart] | None = None
+
+    def text(self) -> str:
+        parts = self.content if isinstance(self.content, list) else [TextPart(text=self.content or "")]
+        return " ".join(part.text for part in parts)
+
+
+class ChatRequest(Options):
+    """OpenAI's request; the last user message is the question, earlier user/assistant turns the history."""
+
+    model: str | None = Field(default=None, description="Accepted and ignored: releasebot answers with its model.")
+    messages: list[Message] = Field(min_length=1)
+    stream: bool = False
+
+    def conversation(self) -> tuple[str, list[dict]]:
+        turns = [{"role": m.role, "content": m.text()} for m in self.messages if m.role in ("user", "assistant")]
+        last = max((i for i, turn in enumerate(turns) if turn["role"] == "user"), default=None)
+        if last is None:
+            raise QuestionError("no user message: the last user message is the question")
+        return turns[last]["content"], turns[:last]
+
+
+# --- responses
+class Detail(BaseModel):
+    detail: str
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop"] = "stop"
+
+
+class ChatCompletion(BaseModel):
+    """OpenAI's ``chat.completion``, plus the verified ``citations`` its [n] markers refer to."""
+
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    citations: list[Citation] = []
+
+
+class Delta(BaseModel):
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+
+
+class ChunkChoice(BaseModel):
+    index: int = 0
+    delta: Delta
+    finish_reason: Literal["stop"] | None = None
+
+
+class ChatCompletionChunk(BaseModel):
+    """OpenAI's ``chat.completion.chunk``; the last one carries the verified ``answer`` and ``citations``."""
+
+    id: str
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    answer: str | None = Field(default=None, description="Last chunk: the verified answer text.")
+    citations: list[Citation] | None = Field(default=None, description="Last chunk: what its [n] markers refer to.")
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "releasebot"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class ReleaseInfo(BaseModel):
+    id: str
+    title: str
+    location: str
+    date: str
+    chunks: int
+
+
+class Uploaded(BaseModel):
+    added: int
+    updated: int
+    unchanged: int
+    skipped: int
+    chunks: int
+    release_ids: list[str]
+    messages: list[str] = Field(description="One line per file refused or noted.")
+
+
+class Deleted(BaseModel):
+    id: str
+    chunks: int
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    releases: int
+    model: str
+
+
+ERRORS = {
+    400: {"model": Detail, "description": "Bad question, filters or files."},
+    409: {"model": Detail, "description": "No releases stored yet."},
+    503: {"model": Detail, "description": "The answer model or the release store is unavailable."},
+}
+UNAUTHORIZED = {"model": Detail, "description": "Missing or wrong API key (RELEASEBOT_API_KEY)."}
+SSE = {"text/event-stream": {"schema": {  # one event (OpenAPI 3.2's reading)
+    "type": "object", "required": ["data"],
+    "properties": {"data": {"type": "string", "description": "A chat.completion.chunk as JSON; the last is [DONE]."}},
+}}}
+
+
+# A server the pipeline needs (the Chroma server) went away after start-up: its client raises these.
+UNREACHABLE = (httpx.TransportError, ConnectionError)
+
+
+def unreachable_message(exc: Exception, settings: Settings) -> str:
+    where = f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host \
+        else "a server releasebot needs"
+    return f"the release store is unavailable: {where} cannot be reached ({type(exc).__name__}: {exc}); " \
+           "answers resume once it is back"
+
+
+NOT_FOUND_TEXT = "NOT FOUND"  # the answer prompt's sentinel (prompts/system.txt)
+
+
+def _status(exc: Exception) -> int:
+    return 400 if isinstance(exc, QuestionError) else 409 if isinstance(exc, EmptyStoreError) else 503
+
+
+def _started(items: Iterator) -> list:
+    """Pull items up to the first text or the answer, so errors before then get an HTTP status."""
+    head = []
+    for item in items:
+        head.append(item)
+        if not isinstance(item, Retrieved):
+            break
+    return head
+
+
+def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = None) -> FastAPI:
+    """The API over one ReleaseQA; ``releasebot.server`` mounts the chat beside it."""
+    ingestor = ingestor or Ingestor(settings, store=bot.store)
+    key = settings.api_key.get_secret_value().encode() if settings.api_key else b""
+
+    def check_key(credentials: HTTPAuthorizationCredentials | None = Depends(HTTPBearer(auto_error=False))) -> None:
+        if not (credentials and secrets.compare_digest(credentials.credentials.encode(), key)):
+            raise HTTPException(401, "missing or wrong API key: send Authorization: Bearer <RELEASEBOT_API_KEY>",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    app = FastAPI(title="releasebot", version="1", summary="Cited answers from the press releases.")
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_key)] if key else [],
+                   responses={**ERRORS, **({401: UNAUTHORIZED} if key else {})})
+
+    def user_error(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, _status(exc))
+
+    def server_error(request: Request, exc: Exception) -> JSONResponse:  # Starlette logs the traceback
+        return JSONResponse({"detail": f"internal error ({type(exc).__name__}: {exc})"}, 500)
+
+    def unreachable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("%s", unreachable_message(exc, settings))
+        return JSONResponse({"detail": unreachable_message(exc, settings)}, 503)
+
+    for error in USER_ERRORS:
+        app.add_exception_handler(error, user_error)
+    for error in UNREACHABLE:
+        app.add_exception_handler(error, unreachable)
+    app.add_exception_handler(Exception, server_error)
+
+    def answering_model(mode: str | None) -> str:
+        return bot.model if (mode or settings.mode) == "llm" else "extractive"
+
+    @app.get("/healthz", response_model=Health)
+    def healthz():
+        return Health(releases=len(bot.retriever.metadata), model=answering_model(None))
+
+    @v1.post("/chat/completions", response_model=ChatCompletion, responses={200: {"content": SSE}})
+    def chat_completions(body: ChatRequest):
+        """OpenAI-compatible; with ``stream`` the answer comes as server-sent ``chat.completion.chunk`` events."""
+        question, history = body.conversation()
+        items = bot.stream(question, history, mode=body.mode, k=body.k, filters=body.filters)
+        head = _started(items)
+        made = dict(id=f"chatcmpl-{uuid.uuid4().hex}", created=int(time.time()), model=answering_model(body.mode))
+        if not body.stream:
+            answer: Answer = list(chain(head, items))[-1]
+            return ChatCompletion(**{**made, "model": answer.model}, citations=answer.citations,
+                                  choices=[Choice(message=AssistantMessage(content=answer.text))])
+
+        def chunk(delta: Delta, **extra) -> str:
+            finish = "stop" if "answer" in extra else None
+            event = ChatCompletionChunk(**made, choices=[ChunkChoice(delta=delta, finish_reason=finish)], **extra)
+            return f"data: {event.model_dump_json(exclude=None if extra else {'answer', 'citations'})}\n\n"
+
+        def events() -> Iterator[str]:
+            yield chunk(Delta(role="assistant", content=""))
+            held: str | None = ""  # the draft while it may be the model's NOT FOUND, which clients should not see
+            try:
+                for item in chain(head, items):
+                    if isinstance(item, str) and item and held is None:
+                        yield chunk(Delta(content=item))
+                    elif isinstance(item, str) and item:
+                        held += item
+                        draft = held.strip()
+                        if NOT_FOUND_TEXT.startswith(draft.upper()):
+                            continue
+                        rest = draft[len(NOT_FOUND_TEXT):].lstrip() if draft.upper().startswith(NOT_FOUND_TEXT) else held
+                        held = None
+                        if rest:
+                            yield chunk(Delta(content=rest))
+                    elif isinstance(item, Answer):
+                        if held is not None:  # nothing shown yet: the abstention, worded
+                            yield chunk(Delta(content=item.text))
+                        yield chunk(Delta(), answer=item.text, citations=item.citations)
+            except Exception as exc:  # the status is sent already: OpenAI's clients read an error event
+                if not isinstance(exc, USER_ERRORS + UNREACHABLE):
+                    log.exception("streaming an answer failed")
+                message = unreachable_message(exc, settings) if isinstance(exc, UNREACHABLE) else str(exc)
+                yield f"data: {json.dumps({'error': {'message': message, 'type': type(exc).__name__}})}\n\n"
+                return
+            finally:
+                items.close()
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    @v1.get("/models", response_model=ModelList)
+    def models():
+        """OpenAI's model list (some chat front ends ask it first): the one model answering."""
+        return ModelList(data=[ModelCard(id=answering_model(None))])
+
+    @v1.post("/ask", response_model=Answer)
+    def ask(body: AskRequest):
+        """The whole verified answer: text with [n] markers, citations, claims, timings."""
+        return bot.ask(body.question, [turn.model_dump() for turn in body.history], mode=body.mode, k=body.k,
+                       filters=body.filters)
+
+    @v1.get("/releases", response_model=list[ReleaseInfo])
+    def list_releases():
+        return [ReleaseInfo(id=rid, title=r.title, location=r.location, date=r.date,
+                            chunks=sum(have for have, _ in r.versions.values()))
+                for rid, r in sorted(bot.store.releases().items())]
+
+    @v1.post("/releases", response_model=Uploaded)
+    def upload_releases(files: Annotated[list[UploadFile], File(description=".txt or .html release files")]):
+        """Validated, cleaned and ingested like the chat's upload; answerable at once. 400 if none is stored."""
+        summary = add_releases(bot, ingestor, [(file.filename or "", file.file) for file in files])
+        if not summary.release_ids:
+            raise HTTPException(400, "; ".join(summary.messages) or "no release files")
+        return Uploaded(**{name: getattr(summary, name) for name in Uploaded.model_fields})
+
+    @v1.delete("/releases/{release_id}", response_model=Deleted, responses={404: {"model": Detail}})
+    def delete(release_id: str):
+        removed = delete_release(bot, ingestor, release_id)
+        if not removed:
+            raise HTTPException(404, f"no release {release_id!r} in the store")
+        return Deleted(id=release_id, chunks=removed)
+
+    app.include_router(v1)
+    return app

@@ -1,0 +1,67 @@
+"""Adding and removing releases while serving: shared by the chat's upload and the HTTP API."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from qa import ReleaseQA
+from vectorstore.ingest import Ingestor, IngestSummary
+
+_changing = threading.Lock()  # one ingest or delete at a time, whichever front end asked
+
+
+def safe_filename(name: str) -> str:
+    """An uploaded file's name without its folders ("../x.txt" → "x.txt") or unusual characters."""
+    name = re.split(r"[\\/]", name or "")[-1]
+    return re.sub(r"[^\w.-]+", "_", name).lstrip(".") or "upload"
+
+
+def _keep(root: Path, name: str, data: BinaryIO) -> Path:
+    """Write an upload to ``root/<hash of name and content>/name`` (the same file lands in the same place)."""
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=root, prefix=".incoming-"))
+    digest = hashlib.sha256(name.encode())
+    with open(staging / name, "wb") as out:
+        while block := data.read(1 << 20):
+            digest.update(block)
+            out.write(block)
+    target = root / digest.hexdigest()[:16]
+    if target.exists():
+        shutil.rmtree(staging)
+    else:
+        staging.rename(target)
+    return target / name
+
+
+def add_releases(bot: ReleaseQA, ingestor: Ingestor, files: Iterable[tuple[str, BinaryIO]],
+        progress: bool = False) -> IngestSummary:
+    """Validate, clean and ingest uploaded (name, content) pairs; answerable at once.
+
+    Files are kept under ``<data_dir>/uploads`` (the store records where a release came from,
+    and ``ingest --prune`` drops releases whose file is gone); refused files are not kept.
+    """
+    root = ingestor.settings.data_dir / "uploads"
+    with _changing:
+        paths = [_keep(root, safe_filename(name), data) for name, data in files]
+        summary = ingestor.ingest(paths, report=lambda message: None, progress=progress)
+        for path in paths:
+            if path.stem not in summary.release_ids:
+                shutil.rmtree(path.parent, ignore_errors=True)
+        bot.refresh()
+    return summary
+
+
+def delete_release(bot: ReleaseQA, ingestor: Ingestor, release_id: str) -> int:
+    """Remove a release from the store and the answering index; returns its number of chunks (0: unknown)."""
+    with _changing:
+        removed = ingestor.delete(release_id)
+        if removed:
+            bot.refresh()
+    return removed

@@ -1,0 +1,58 @@
+"""One server process: the HTTP API (``/v1``, ``/healthz``) with the Gradio chat mounted at ``/``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI
+
+from qa import ReleaseQA
+from qa.errors import USER_ERRORS
+from releasebot import render
+from releasebot.api import create_api
+from releasebot.config import Settings
+from releasebot.web import ChatApp
+
+log = logging.getLogger(__name__)
+
+
+def build_bot(settings: Settings) -> ReleaseQA:
+    """The pipeline, with the model loaded now; if it cannot load, the chat and the API say why when asked.
+
+    The releases' prompt states are computed in the background (small corpora; the first start only).
+    """
+    try:
+        bot = ReleaseQA.from_settings(settings)
+    except USER_ERRORS as exc:
+        log.error("starting without the answer model: %s", exc)
+        return ReleaseQA.from_settings(settings, load_llm=False)
+    threading.Thread(target=_warm_prompt_states, args=(bot,), name="prompt-states", daemon=True).start()
+    return bot
+
+
+def _warm_prompt_states(bot: ReleaseQA) -> None:
+    try:
+        if computed := bot.warm_prompt_states():
+            log.info("computed the prompt states of %d releases", computed)
+    except Exception:  # questions still compute the state they need
+        log.exception("computing the releases' prompt states failed")
+
+
+def build_app(settings: Settings, bot: ReleaseQA | None = None) -> FastAPI:
+    """The API and the chat over one ReleaseQA. The chat's queue runs one answer at a time (llama.cpp is
+    not re-entrant; others wait, position shown); the API shares the pipeline's generation lock."""
+    chat = ChatApp(bot or build_bot(settings), settings)
+    auth = None
+    if settings.auth_username and settings.auth_password:
+        auth = (settings.auth_username, settings.auth_password.get_secret_value())
+    return gr.mount_gradio_app(
+        create_api(chat.bot, settings, chat.ingestor), chat.blocks().queue(default_concurrency_limit=1), path="/",
+        auth=auth, css=render.STYLE, show_error=False, ssr_mode=False,
+    )
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+    uvicorn.run(build_app(settings), host=host or settings.host, port=port or settings.port)
