@@ -27,5 +27,12 @@ run: ingest
 test: setup
 	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
 
+# Hours on 2 cores: the 100k-chunk corpus is built once into results/bench/corpora/ and reused.
+bench: setup
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/retrieval.py
+	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/compare.py eval/questions.jsonl --out results/compare --every 3
+
 clean-venv:
 	rm -rf $(VENV)
