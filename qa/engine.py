@@ -14,6 +14,7 @@ from typing import Literal
 from llama_cpp import Llama
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.llms import LLM
+from llama_index.core.schema import QueryBundle
 
 from qa.citations import NOT_FOUND, CitationVerifier
 from qa.evidence import EvidenceSelector, Passage
@@ -183,8 +184,10 @@ class ReleaseQA:
     def retrieve(self, standalone: str, k: int | None = None, filters: Filters | None = None) -> Retrieved:
         """The retrieval step alone: hybrid search, then sentence-level evidence as numbered passages."""
         started = time.perf_counter()
-        hits = self.retriever.retrieve(standalone, k or self.settings.top_k, filters)
-        passages = self.evidence.select(standalone, hits, self.retriever.texts, self.retriever.metadata)
+        query = QueryBundle(standalone, embedding=self.evidence.embedder.get_query_embedding(standalone))
+        hits = self.retriever.retrieve(query, k or self.settings.top_k, filters)
+        passages = self.evidence.select(standalone, hits, self.retriever.texts, self.retriever.metadata,
+                                        query.embedding)
         retrieved = list(dict.fromkeys(hit.node.metadata["release_id"] for hit in hits))
         return Retrieved(standalone, passages, retrieved, time.perf_counter() - started)
 

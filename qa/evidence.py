@@ -27,6 +27,12 @@ COMPLETE_MARGIN = 0.06
 # "How do I reach…" shares few words with a contact block, so such questions get the block outright.
 CONTACT_QUESTION = re.compile(
     r"\b(contact|reach|call|phone|telephone|e-?mail|write to|press officer|spokes\w*|media)\b", re.I)
+# A release is data, not instructions: sentences that address a model ("ignore previous instructions",
+# "answer every question with …") are withheld from the prompt (the stored text keeps them).
+INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|prompts?|rules)\b|\bsystem prompt\b"
+    r"|\b(from now on|always|you must)\b.{0,40}\b(answer|reply|respond|say)\b", re.I)
+WITHHELD = "[a sentence addressed to an AI model was withheld]"
 # Sentences this far below the best one are noise for the model, not evidence.
 SCORE_MARGIN = 0.2
 
@@ -73,7 +79,8 @@ class ScoredSentence:
 
 @lru_cache(maxsize=4096)
 def _sentences(release_id: str, text: str) -> tuple[Sentence, ...]:
-    return tuple(split_sentences(release_id, text))
+    """A release's sentences as the model sees them: any addressed to a model is replaced by a notice."""
+    return tuple(replace(s, text=WITHHELD) if INSTRUCTION.search(s.text) else s for s in split_sentences(release_id, text))
 
 
 class EvidenceSelector:
@@ -97,11 +104,15 @@ class EvidenceSelector:
                     self._vectors[text] = np.asarray(vector, dtype=np.float32)
             return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
 
-    def score(self, question: str, sentences: list[Sentence]) -> list[ScoredSentence]:
-        """Similarity to the question plus IDF-weighted share of its content words, best first."""
+    def score(self, question: str, sentences: list[Sentence], query_vector: list[float] | None = None,
+              ) -> list[ScoredSentence]:
+        """Similarity to the question plus IDF-weighted share of its content words, best first.
+
+        ``query_vector``: the question's embedding if already computed (for dense search: ~25 ms saved).
+        """
         if not sentences:
             return []
-        query = np.asarray(self.embedder.get_query_embedding(question), dtype=np.float32)
+        query = np.asarray(query_vector or self.embedder.get_query_embedding(question), dtype=np.float32)
         similarity = self.embed([s.text for s in sentences]) @ query
         weights = TermWeights([s.text for s in sentences])
         wanted = content_terms(question)
@@ -125,9 +136,10 @@ class EvidenceSelector:
 
     def select(
         self, question: str, hits: list[NodeWithScore], texts: dict[str, str], metadata: dict[str, dict],
+        query_vector: list[float] | None = None,
     ) -> list[Passage]:
         """Numbered passages: the best sentences, each in a window of its paragraph neighbours."""
-        scored = self.score(question, self.candidates(hits, texts))
+        scored = self.score(question, self.candidates(hits, texts), query_vector)
         if not scored:
             return []
         chosen: dict[str, dict[int, Sentence]] = {}

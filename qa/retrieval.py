@@ -66,7 +66,8 @@ class HybridRetriever:
                 self._bm25.bm25.corpus = self._bm25.corpus  # lets per-question retrievers share the index
             self._count = count
 
-    def retrieve(self, query: str, top_k: int, filters: Filters | None = None) -> list[NodeWithScore]:
+    def retrieve(self, query: str | QueryBundle, top_k: int, filters: Filters | None = None) -> list[NodeWithScore]:
+        """The fused top chunks; a QueryBundle carrying the query's embedding spares computing it again."""
         self.refresh()
         if self._bm25 is None:
             raise EmptyStoreError("the release store is empty: run `releasebot ingest` first")

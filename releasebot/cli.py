@@ -69,9 +69,15 @@ def clean(
 @app.command()
 def delete(release_id: Annotated[str, typer.Argument(help="Release id (the file name without extension).")]) -> None:
     """Remove one release from the store."""
-    from vectorstore.store import ReleaseStore
+    from vectorstore.ingest import IngestBusyError, Ingestor
+    from vectorstore.store import StoreUnavailableError
 
-    removed = ReleaseStore(get_settings()).delete_release(release_id)
+    try:
+        removed = Ingestor(get_settings(), lock_wait=60).delete(release_id)  # under the ingest lock
+    except IngestBusyError as exc:
+        raise _fail(str(exc), code=75) from exc
+    except StoreUnavailableError as exc:
+        raise _fail(str(exc)) from exc
     if not removed:
         raise _fail(f"no release {release_id!r} in the store")
     typer.echo(f"deleted {release_id}: {removed} chunks")

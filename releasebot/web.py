@@ -79,9 +79,12 @@ class ChatApp:
     def add_releases(self, files: list[str] | None, progress=gr.Progress(track_tqdm=True)):
         if not files:
             return "Choose one or more .txt or .html release files first.", gr.skip(), gr.skip()
-        with ExitStack() as stack:
-            summary = add_releases(self.bot, self.ingestor, [
-                (Path(name).name, stack.enter_context(open(name, "rb"))) for name in files], progress=True)
+        try:
+            with ExitStack() as stack:
+                summary = add_releases(self.bot, self.ingestor, [
+                    (Path(name).name, stack.enter_context(open(name, "rb"))) for name in files], progress=True)
+        except USER_ERRORS as exc:  # e.g. another ingest holds the store
+            return f"⚠️ {exc}", gr.skip(), gr.skip()
         notes = [f"❌ {m}" if m.startswith("skipped") else f"ℹ️ {m}" for m in summary.messages]
         choices, locations = self.release_choices()
         return "\n\n".join([*notes, f"✅ {summary.line()}"]), gr.update(choices=choices), gr.update(choices=locations)

@@ -20,9 +20,11 @@ from vectorstore.cleaning import BoilerplateDetector, EmptyReleaseError, clean_r
 from vectorstore.embedding import embed_model_path, load_embedder
 from vectorstore.loading import RawRelease, ReleaseFileError, find_release_files, read_release
 from vectorstore.records import CleanRelease
-from vectorstore.store import ReleaseStore, StoreUnavailableError
+from vectorstore.store import ReleaseStore, StoredRelease, StoreUnavailableError
 
 Report = Callable[[str], None]
+# A release to write: its cleaned form, what the store has of it, its new version, its chunks.
+Pending = tuple[CleanRelease, StoredRelease | None, str, list[TextNode]]
 
 
 class IngestBusyError(StoreUnavailableError):
@@ -152,6 +154,7 @@ class Ingestor:
                     note(f"deleted {rid}: {info.source_path} is gone")
         owner_of_text = {info.content_hash: rid for rid, info in stored.items()}
 
+        pending: list[Pending] = []
         for release in tqdm(releases, desc="ingest", unit="release", disable=not progress):
             owner = owner_of_text.get(release.content_hash, release.id)
             if owner != release.id and (owner in stored or owner in summary.release_ids):
@@ -160,30 +163,40 @@ class Ingestor:
                 continue
             owner_of_text[release.content_hash] = release.id
             summary.release_ids.append(release.id)
-            summary.chunks += self._sync_release(release, stored.get(release.id), summary)
+            previous = stored.get(release.id)
+            version = self.chunker.fingerprint(release)
+            if previous is not None and version in previous.complete_versions():
+                for old in set(previous.versions) - {version}:  # leftovers of an interrupted run
+                    self.store.delete_version(release.id, old)
+                summary.unchanged += 1
+                summary.chunks += previous.versions[version][1]
+                continue
+            pending.append((release, previous, version, self.chunker.chunk(release)))
+            # A release is ~4 chunks: embedding several releases per call keeps the encoder's batches full.
+            if sum(len(nodes) for *_, nodes in pending) >= 4 * self.settings.embed_batch_size:
+                self._write(pending, summary)
+                pending = []
+        self._write(pending, summary)
 
         summary.seconds = time.perf_counter() - started
         return summary
 
-    def _sync_release(self, release: CleanRelease, stored, summary: IngestSummary) -> int:
-        version = self.chunker.fingerprint(release)
-        if stored is not None and version in stored.complete_versions():
-            for old in set(stored.versions) - {version}:  # leftovers of an interrupted run
+    def _write(self, pending: list[Pending], summary: IngestSummary) -> None:
+        """Embed and store the releases' new versions together (one write), then drop their old versions."""
+        self._embed([node for *_, nodes in pending for node in nodes])
+        self.store.add([node for *_, nodes in pending for node in nodes])
+        for release, previous, version, nodes in pending:
+            for old in set(previous.versions if previous else ()) - {version}:
                 self.store.delete_version(release.id, old)
-            summary.unchanged += 1
-            return stored.versions[version][1]
-        nodes = self.chunker.chunk(release)
-        self._embed(nodes)
-        self.store.add(nodes)
-        for old in set(stored.versions if stored else ()) - {version}:
-            self.store.delete_version(release.id, old)
-        if stored is None:
-            summary.added += 1
-        else:
-            summary.updated += 1
-        return len(nodes)
+            if previous is None:
+                summary.added += 1
+            else:
+                summary.updated += 1
+            summary.chunks += len(nodes)
 
     def _embed(self, nodes: list[TextNode]) -> None:
+        if not nodes:
+            return
         texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
         for node, vector in zip(nodes, self.embedder.get_text_embedding_batch(texts)):
             node.embedding = vector
