@@ -134,8 +134,7 @@ class ReleaseQA:
             return 0
         computed = 0
         for release_id in releases:
-            whole = self.evidence.whole_release(release_id, self.retriever.texts, self.retriever.metadata)
-            if len(whole.text) // 4 <= self.settings.prompt_cache_max_tokens:
+            if whole := self._whole_release(release_id):
                 with self._llm_lock:  # one release at a time, so questions are not held up for long
                     computed += self._prompt_cache.prepare(self._llm._model, self._release_prefix(whole)) == "computed"
         return computed
@@ -245,10 +244,13 @@ class ReleaseQA:
                 len(passages) > 1 and passages[0].score - passages[1].score < SINGLE_RELEASE_MARGIN):
             return passages
         best = passages[0]
-        whole = replace(self.evidence.whole_release(best.release_id, self.retriever.texts, self.retriever.metadata),
-                        focus=best.focus, score=best.score)
-        fits = len(whole.text) // 4 <= self.settings.prompt_cache_max_tokens
-        return [whole] if fits else passages
+        whole = self._whole_release(best.release_id)
+        return [replace(whole, focus=best.focus, score=best.score)] if whole else passages
+
+    def _whole_release(self, release_id: str) -> Passage | None:
+        """A release as one passage, if short enough to keep a prompt state of (~4 characters a token)."""
+        whole = self.evidence.whole_release(release_id, self.retriever.texts, self.retriever.metadata)
+        return whole if len(whole.text) // 4 <= self.settings.prompt_cache_max_tokens else None
 
     def _generate(self, question: str, passages: list[Passage], timings: Timings) -> Iterator[str]:
         if not passages:

@@ -11,14 +11,13 @@ from collections.abc import Iterator
 from itertools import chain
 from typing import Annotated, Literal
 
-import httpx
 from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from qa import Answer, Citation, EmptyStoreError, Filters, QuestionError, ReleaseQA, Retrieved
-from qa.errors import USER_ERRORS
+from qa.errors import UNREACHABLE, USER_ERRORS, unreachable_message
 from releasebot.config import Settings
 from releasebot.releases import add_releases, delete_release
 from vectorstore.ingest import Ingestor
@@ -174,17 +173,6 @@ SSE = {"text/event-stream": {"schema": {  # one event (OpenAPI 3.2's reading)
     "type": "object", "required": ["data"],
     "properties": {"data": {"type": "string", "description": "A chat.completion.chunk as JSON; the last is [DONE]."}},
 }}}
-
-
-# A server the pipeline needs (the Chroma server) went away after start-up: its client raises these.
-UNREACHABLE = (httpx.TransportError, ConnectionError)
-
-
-def unreachable_message(exc: Exception, settings: Settings) -> str:
-    where = f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host \
-        else "a server releasebot needs"
-    return f"the release store is unavailable: {where} cannot be reached ({type(exc).__name__}: {exc}); " \
-           "answers resume once it is back"
 
 
 NOT_FOUND_TEXT = "NOT FOUND"  # the answer prompt's sentinel (prompts/system.txt)

@@ -10,9 +10,8 @@ from pathlib import Path
 import gradio as gr
 
 from qa import Answer, Filters, ReleaseQA, Retrieved
-from qa.errors import USER_ERRORS
+from qa.errors import UNREACHABLE, USER_ERRORS, unreachable_message
 from releasebot import render
-from releasebot.api import UNREACHABLE, unreachable_message
 from releasebot.config import Settings
 from releasebot.releases import add_releases
 from vectorstore.ingest import Ingestor
