@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from releasebot.config import PROJECT_ROOT, Settings
+from releasebot.evaluation import percentile
 
 RESULTS = PROJECT_ROOT / "results" / "bench"
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
@@ -38,19 +39,10 @@ def peak_rss_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Linear-interpolated percentile, q in [0, 100]."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def latency_ms(seconds: list[float]) -> dict[str, float]:
     return {
-        "p50_ms": round(1000 * percentile(seconds, 50), 1),
-        "p95_ms": round(1000 * percentile(seconds, 95), 1),
+        "p50_ms": round(1000 * percentile(seconds, 0.5), 1),
+        "p95_ms": round(1000 * percentile(seconds, 0.95), 1),
         "mean_ms": round(1000 * statistics.fmean(seconds), 1),
     }
 

@@ -143,10 +143,15 @@ def model_name(settings: Settings) -> str:
 
 @contextmanager
 def server_errors(settings: Settings) -> Iterator[None]:
-    """An OpenAI-compatible server that is down or times out becomes a ModelUnavailableError with the fix."""
+    """An OpenAI-compatible server that is down, times out or refuses the request becomes a ModelUnavailableError
+    with the fix."""
     try:
         yield
     except (openai.APIConnectionError, openai.APITimeoutError) as exc:
         raise ModelUnavailableError(
             f"the LLM server at {settings.openai_base_url} cannot be reached ({exc}): start it, fix "
             "RELEASEBOT_OPENAI_BASE_URL, or use --mode extractive") from exc
+    except openai.APIStatusError as exc:
+        raise ModelUnavailableError(
+            f"the LLM server at {settings.openai_base_url} refused the request (HTTP {exc.status_code}: {exc.message}):"
+            " check RELEASEBOT_OPENAI_MODEL and RELEASEBOT_OPENAI_API_KEY, or use --mode extractive") from exc

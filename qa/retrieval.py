@@ -82,10 +82,10 @@ class HybridRetriever:
                 ))
             except ValueError:  # the filters exclude every chunk: dense search returns nothing either
                 return []
-        if len(retrievers) == 1:
+        if len(retrievers) > 1:
+            retrievers = [QueryFusionRetriever(
+                retrievers, mode="reciprocal_rerank", similarity_top_k=top_k, num_queries=1, use_async=False,
+                llm=MockLLM(),  # query generation is off (num_queries=1): no LLM is called
+            )]
+        with self.store.reachable():  # the dense search queries Chroma through llama-index
             return retrievers[0].retrieve(query)
-        fusion = QueryFusionRetriever(
-            retrievers, mode="reciprocal_rerank", similarity_top_k=top_k, num_queries=1, use_async=False,
-            llm=MockLLM(),  # query generation is off (num_queries=1): no LLM is called
-        )
-        return fusion.retrieve(query)

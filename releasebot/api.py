@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from qa import Answer, Citation, EmptyStoreError, Filters, QuestionError, ReleaseQA, Retrieved
-from qa.errors import UNREACHABLE, USER_ERRORS, unreachable_message
+from qa.errors import USER_ERRORS
 from releasebot.config import Settings
 from releasebot.releases import add_releases, delete_release
 from vectorstore.ingest import Ingestor
@@ -207,19 +207,16 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
                    responses={**ERRORS, **({401: UNAUTHORIZED} if key else {})})
 
     def user_error(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, _status(exc))
+        status = _status(exc)
+        if status == 503:  # a dependency is down: worth a line in the server's log
+            log.warning("%s", exc)
+        return JSONResponse({"detail": str(exc)}, status)
 
     def server_error(request: Request, exc: Exception) -> JSONResponse:  # Starlette logs the traceback
         return JSONResponse({"detail": f"internal error ({type(exc).__name__}: {exc})"}, 500)
 
-    def unreachable(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("%s", unreachable_message(exc, settings))
-        return JSONResponse({"detail": unreachable_message(exc, settings)}, 503)
-
     for error in USER_ERRORS:
         app.add_exception_handler(error, user_error)
-    for error in UNREACHABLE:
-        app.add_exception_handler(error, unreachable)
     app.add_exception_handler(Exception, server_error)
 
     def answering_model(mode: str | None) -> str:
@@ -267,10 +264,9 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
                             yield chunk(Delta(content=item.text))
                         yield chunk(Delta(), answer=item.text, citations=item.citations)
             except Exception as exc:  # the status is sent already: OpenAI's clients read an error event
-                if not isinstance(exc, USER_ERRORS + UNREACHABLE):
+                if not isinstance(exc, USER_ERRORS):
                     log.exception("streaming an answer failed")
-                message = unreachable_message(exc, settings) if isinstance(exc, UNREACHABLE) else str(exc)
-                yield f"data: {json.dumps({'error': {'message': message, 'type': type(exc).__name__}})}\n\n"
+                yield f"data: {json.dumps({'error': {'message': str(exc), 'type': type(exc).__name__}})}\n\n"
                 return
             finally:
                 items.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -57,12 +58,17 @@ def _matches(release_id: str, gold: Iterable[str]) -> bool:
     return any(release_id == g or release_id.startswith(g) for g in gold)
 
 
+def percentile(values: list[float], q: float) -> float | None:
+    """Linearly interpolated, as numpy's default; q in (0, 1), to the hundredth. The eval summaries and bench/
+    share it."""
+    if len(values) < 2:
+        return values[0] if values else None
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
+
+
 def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return round(ordered[index], 3)
+    value = percentile(values, q)
+    return None if value is None else round(value, 3)
 
 
 def _mean(values: list[float]) -> float | None:

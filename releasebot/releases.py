@@ -45,7 +45,8 @@ def add_releases(bot: ReleaseQA, ingestor: Ingestor, files: Iterable[tuple[str, 
     """Validate, clean and ingest uploaded (name, content) pairs; answerable at once.
 
     Files are kept under ``<data_dir>/uploads`` (the store records where a release came from,
-    and ``ingest --prune`` drops releases whose file is gone); refused files are not kept.
+    and ``ingest --prune`` drops releases whose file is gone) until the release is deleted; refused
+    files are not kept.
     """
     root = ingestor.settings.data_dir / "uploads"
     with _changing:
@@ -59,9 +60,13 @@ def add_releases(bot: ReleaseQA, ingestor: Ingestor, files: Iterable[tuple[str, 
 
 
 def delete_release(bot: ReleaseQA, ingestor: Ingestor, release_id: str) -> int:
-    """Remove a release from the store and the answering index; returns its number of chunks (0: unknown)."""
+    """Remove a release from the store and the answering index, and its file if it came as an upload;
+    returns its number of chunks (0: unknown)."""
     with _changing:
+        source = Path(bot.retriever.metadata.get(release_id, {}).get("source_path", ""))
         removed = ingestor.delete(release_id)
         if removed:
+            if source.parent.parent == (ingestor.settings.data_dir / "uploads").resolve():
+                shutil.rmtree(source.parent, ignore_errors=True)
             bot.refresh()
     return removed

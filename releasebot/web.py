@@ -10,7 +10,7 @@ from pathlib import Path
 import gradio as gr
 
 from qa import Answer, Filters, ReleaseQA, Retrieved
-from qa.errors import UNREACHABLE, USER_ERRORS, unreachable_message
+from qa.errors import USER_ERRORS
 from releasebot import render
 from releasebot.config import Settings
 from releasebot.releases import add_releases
@@ -53,8 +53,6 @@ class ChatApp:
                     yield render.answer_message(item), render.sources_panel(item)
         except USER_ERRORS as exc:
             yield f"⚠️ {exc}", render.PANEL_EMPTY
-        except UNREACHABLE as exc:  # the Chroma server went away after start-up
-            yield f"⚠️ {unreachable_message(exc, self.settings)}", render.PANEL_EMPTY
         except Exception as exc:  # the chat shows a readable line; the log keeps the traceback
             log.exception("answering failed")
             yield f"⚠️ Something went wrong while answering ({type(exc).__name__}: {exc}).", render.PANEL_EMPTY
@@ -65,8 +63,6 @@ class ChatApp:
             return self.bot.ask(message, history or []).text
         except USER_ERRORS as exc:
             raise gr.Error(str(exc)) from exc
-        except UNREACHABLE as exc:
-            raise gr.Error(unreachable_message(exc, self.settings)) from exc
 
     # --- releases
     def release_choices(self) -> tuple[list[tuple[str, str]], list[str]]:

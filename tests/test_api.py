@@ -155,6 +155,8 @@ def test_releases_upload_list_and_delete(http, server):
     assert deleted.status_code == 200 and deleted.json()["id"] == "penguins" and deleted.json()["chunks"] >= 1
     assert http.delete("/v1/releases/penguins").status_code == 404
     assert "penguins" not in [r["id"] for r in http.get("/v1/releases").json()]
+    assert not kept[0].parent.exists() and (settings.data_dir / "uploads").is_dir()  # the upload went with it
+    assert (RELEASES / f"{MACAO}.txt").exists()
 
 
 @pytest.mark.parametrize("name, safe", [("../x.txt", "x.txt"), ("..\\..\\x.txt", "x.txt"), ("..", "upload"),

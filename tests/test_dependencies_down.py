@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from qa import ReleaseQA
 from releasebot.config import Settings
@@ -79,13 +79,17 @@ def test_chroma_server_down_is_503_and_recovers_without_restart(tmp_path):
 
 
 def _fake_openai_server():
-    """A tiny OpenAI-compatible server that always answers the same cited sentence (streamed or whole)."""
+    """A tiny OpenAI-compatible server that always answers the same cited sentence (streamed or whole) and,
+    as vLLM does, refuses a model it does not serve with a 404."""
     app = FastAPI()
     text = "The Social Welfare Bureau of the MSAR funded the training [1]."
 
     @app.post("/v1/chat/completions")
     async def completions(request: Request):
         body = await request.json()
+        if body.get("model") != Settings().openai_model:
+            return JSONResponse({"error": {"message": f"The model `{body.get('model')}` does not exist.",
+                                           "type": "NotFoundError", "code": 404}}, 404)
         base = {"id": "x", "created": 0, "model": "fake"}
         if not body.get("stream"):
             return {**base, "object": "chat.completion", "choices": [
@@ -148,3 +152,18 @@ def test_openai_llm_server_down_is_503_and_recovers(bundled_store):
             back_s = time.perf_counter() - started
             assert back.status_code == 200 and "Social Welfare Bureau" in back.json()["text"], back.text
     print(f"DEPS openai down 503 in {down_s:.2f} s, recovered in {back_s:.2f} s")
+
+
+def test_an_llm_server_refusing_the_request_is_503_with_its_reason(bundled_store):
+    port = free_port()
+    settings = bundled_store.model_copy(update={
+        "mode": "llm", "llm_backend": "openai", "openai_base_url": f"http://127.0.0.1:{port}/v1",
+        "openai_model": "no-such-model"})
+    with serve_on(_fake_openai_server(), port):
+        bot = ReleaseQA.from_settings(settings)
+        with uvicorn_thread(build_app(settings, bot)) as url, httpx.Client(base_url=url, timeout=60) as http:
+            refused = http.post("/v1/ask", json={"question": FUNDERS})
+            assert refused.status_code == 503, refused.text
+            detail = refused.json()["detail"]
+            assert "refused the request (HTTP 404" in detail and "no-such-model" in detail, detail
+            assert "RELEASEBOT_OPENAI_MODEL" in detail

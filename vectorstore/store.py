@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import wraps
 
 import chromadb
+import httpx
 from chromadb.config import Settings as ChromaSettings
 from llama_index.core.schema import BaseNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
@@ -29,6 +32,21 @@ def rebuild_text(nodes: list[BaseNode]) -> str:
 
 class StoreUnavailableError(RuntimeError):
     """The Chroma store or server cannot be reached."""
+
+
+# A Chroma server that went away after start-up: its HTTP client raises these.
+_UNREACHABLE = (httpx.TransportError, ConnectionError)
+
+
+def _reachable(method):
+    """Chroma access as a ReleaseStore method: an unreachable server becomes StoreUnavailableError."""
+
+    @wraps(method)
+    def guarded(self: ReleaseStore, *args, **kwargs):
+        with self.reachable():
+            return method(self, *args, **kwargs)
+
+    return guarded
 
 
 def make_client(settings: Settings) -> chromadb.ClientAPI:
@@ -81,6 +99,19 @@ class ReleaseStore:
             raise StoreUnavailableError(f"cannot open collection {settings.collection!r}: {exc}") from exc
         self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
 
+    @contextmanager
+    def reachable(self):
+        """Around any Chroma access (the retriever's dense queries too): a server that went away is a user error
+        (the API answers 503) and answering resumes once it is back."""
+        try:
+            yield
+        except _UNREACHABLE as exc:
+            where = f"the Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port}" \
+                if self.settings.chroma_host else "the Chroma store"
+            raise StoreUnavailableError(f"the release store is unavailable: {where} cannot be reached "
+                                        f"({type(exc).__name__}: {exc}); answers resume once it is back") from exc
+
+    @_reachable
     def count(self) -> int:
         return self.collection.count()
 
@@ -97,6 +128,7 @@ class ReleaseStore:
         for page in self._pages(where, ["metadatas"]):
             yield from zip(page["ids"], page["metadatas"])
 
+    @_reachable
     def releases(self) -> dict[str, StoredRelease]:
         """Every stored release with its versions, read from chunk metadata."""
         found: dict[str, StoredRelease] = {}
@@ -113,15 +145,18 @@ class ReleaseStore:
             counts[1] = int(meta["n_chunks"])
         return found
 
+    @_reachable
     def add(self, nodes: list[BaseNode]) -> None:
         """Write embedded nodes (their ids are deterministic, so a retried write replaces)."""
         if nodes:
             self.collection.delete(ids=[n.node_id for n in nodes])
             self.vector_store.add(nodes)
 
+    @_reachable
     def delete_version(self, release_id: str, version: str) -> None:
         self.collection.delete(where={"$and": [{"release_id": release_id}, {"version": version}]})
 
+    @_reachable
     def delete_release(self, release_id: str) -> int:
         """Remove every chunk of a release; returns how many were removed."""
         ids = [chunk_id for chunk_id, _ in self._metadatas({"release_id": release_id})]
@@ -129,6 +164,7 @@ class ReleaseStore:
             self.collection.delete(ids=ids)
         return len(ids)
 
+    @_reachable
     def nodes(self, release_id: str | None = None) -> list[BaseNode]:
         """Stored chunks as llama-index nodes (all, or one release's), for keyword indexing and windows."""
         where = {"release_id": release_id} if release_id else None
