@@ -15,7 +15,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --progress-bar off -e '.[test]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --progress-bar off -e '.[test,bench]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 ingest: setup
@@ -29,7 +29,7 @@ test: setup
 
 # Hours on 2 cores: the 100k-chunk corpus is built once into results/bench/corpora/ and reused.
 bench: setup
-	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ingest.py --profile
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/compare.py eval/questions.jsonl --out results/compare --every 3
