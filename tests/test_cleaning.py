@@ -104,6 +104,19 @@ def test_boilerplate_of_another_site_is_learnt_from_the_corpus():
     assert release.text == "Headline 0\n\nStory number 0 happened in town 0."
 
 
+def test_a_contact_block_most_releases_share_is_kept_its_footer_is_not():
+    menu = ["Home", "About us", "Newsroom"]
+    contact = ["For more information, please contact:", "Press Office", "Tel: +41 22 717 9111", "press@example.org"]
+    pages = [_page(menu, f"Headline {i}", f"Story number {i}.\n" + "\n".join(contact)) for i in range(4)]
+    detector = BoilerplateDetector.from_texts(pages)
+    assert "press@example.org" in detector and "Home" in detector  # both learnt as shared lines
+    release = clean_release(pages[0], release_id="x", source_path="x.txt", sha256="0", boilerplate=detector)
+    assert release.text.endswith("\n".join(contact))
+    assert "Home" not in release.text and "Newsroom" not in release.text
+    assert [(c.office, c.email, c.phone) for c in release.contacts] == [
+        ("Press Office", "press@example.org", "+41 22 717 9111")]
+
+
 def test_release_of_only_boilerplate_is_refused():
     detector = BoilerplateDetector.from_texts([])
     with pytest.raises(EmptyReleaseError):

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 
-from vectorstore.contacts import CONTACT_MARKER, parse_contacts
+from vectorstore.contacts import CONTACT_MARKER, is_contact_detail, parse_contacts
 from vectorstore.records import CleanRelease
 
 # Navigation seen on the IOM site; corpus statistics find the rest (and other sites' menus).
@@ -75,7 +75,10 @@ def clean_release(
     lines = _strip_debris(lines)
     body, contact_lines = _split_contacts(lines)
     body = [line for line in body if line not in boilerplate]
-    contact_lines = [line for line in contact_lines if line not in boilerplate]
+    # A press office that signs most releases is still their contact: the block is kept up to its last e-mail
+    # or phone; only what follows (the site's footer) can be boilerplate.
+    last = max((i for i, line in enumerate(contact_lines) if is_contact_detail(line)), default=0)
+    contact_lines = contact_lines[:last + 1] + [line for line in contact_lines[last + 1:] if line not in boilerplate]
     if not body:
         raise EmptyReleaseError("no release text left after removing site boilerplate")
     title, body = body[0].strip(), body[1:]

@@ -19,6 +19,12 @@ _OFFICE = re.compile(r"^(IOM|UN)\b|\b(office|mission|ministry|embassy|bureau)\b"
 _INLINE_SPLIT = re.compile(r",\s*(?=(?:tel|phone|mobile|fax|e-?mail)\b)|\s+at\s+", re.I)
 
 
+def is_contact_detail(line: str) -> bool:
+    """An e-mail address or a phone number: the contact block's details, which no site menu carries."""
+    line = line.strip()
+    return bool(_EMAIL.search(line) or _PHONE_LABEL.match(line) or _PHONE.match(line))
+
+
 def parse_contacts(block: list[str]) -> list[Contact]:
     """Contacts from the block's lines (the marker line first), in order of appearance."""
     if not block:
