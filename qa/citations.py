@@ -66,20 +66,36 @@ class CitationVerifier:
         return pieces
 
     def support(self, claim: str, passage: Passage, claim_vector: np.ndarray) -> tuple[float, Sentence]:
-        """How well a passage supports a claim, and its sentence that supports it best."""
+        """How well a passage supports a claim, and its sentence that supports it best.
+
+        A whole release holds most of a claim's words somewhere, so there the claim must be supported by one
+        stretch of it (a sentence and its neighbours), not by words gathered from all over the release.
+        """
         sentences = passage.sentences
         similarity = self.evidence.embed([s.text for s in sentences]) @ claim_vector
-        found = set(content_terms(f"{passage.title} {passage.text}"))
+        stretches = [range(max(0, i - 1), min(len(sentences), i + 2)) for i in range(len(sentences))] \
+            if passage.whole else [range(len(sentences))]
+        return max((self._support(claim, passage, stretch, similarity) for stretch in stretches),
+                   key=lambda found: found[0])
+
+    def _support(self, claim: str, passage: Passage, stretch: range, similarity: np.ndarray) -> tuple[float, Sentence]:
         wanted = content_terms(claim)
-        coverage = sum(term in found for term in wanted) / len(wanted) if wanted else 1.0
-        best = int(np.argmax(similarity))
-        score = 0.5 * float(similarity[best]) + 0.5 * coverage
-        if wanted and coverage == 1.0:  # a terse answer ("9,165") is far from its sentence in embedding space
+
+        def coverage(text: str) -> float:
+            found = set(content_terms(text))
+            return sum(term in found for term in wanted) / len(wanted) if wanted else 1.0
+
+        # The sentence cited: the one nearest the claim in meaning and in words.
+        best = max(stretch, key=lambda i: similarity[i] + coverage(passage.sentences[i].text))
+        text = " ".join(passage.sentences[i].text for i in stretch)
+        covered = coverage(f"{passage.title} {text}")
+        score = 0.5 * float(similarity[best]) + 0.5 * covered
+        if wanted and covered == 1.0:  # a terse answer ("9,165") is far from its sentence in embedding space
             score = max(score, self.threshold)
-        invented_name = not _names(claim) <= set(_WORDS.findall(f"{passage.title} {passage.text}".lower()))
-        if invented_name or not _exact(claim) <= _exact(passage.text):  # invented figures or names: unsupported
+        invented_name = not _names(claim) <= set(_WORDS.findall(f"{passage.title} {text}".lower()))
+        if invented_name or not _exact(claim) <= _exact(text):  # invented figures or names: unsupported
             score = min(score, self.threshold - 0.01)
-        return score, sentences[best]
+        return score, passage.sentences[best]
 
     def verify(self, answer: str, passages: list[Passage]) -> Verified:
         by_number = {p.number: p for p in passages}
