@@ -77,3 +77,11 @@ def write_json(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {path}")
+
+
+def write_profile(profiler, path: Path) -> None:
+    """A pyinstrument call tree as text: the libraries releasebot calls stay visible; torch's internals fold."""
+    options = {"show_regex": r".*/(llama_index|sentence_transformers|chromadb|bm25s)/.*",
+               "hide_regex": r".*/(torch|transformers)/.*"}
+    path.write_text(profiler.output_text(unicode=True, color=False, processor_options=options))
+    print(f"profile: {path}")

@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import synthetic
-from common import RESULTS, peak_rss_mib, print_table, temporary_settings, timed, write_json
+from common import RESULTS, peak_rss_mib, print_table, temporary_settings, timed, write_json, write_profile
 from releasebot.config import Settings
 
 TARGET = 0.9
@@ -59,10 +59,7 @@ def profile(corpus: Path, out: Path) -> None:
         ingestor = Ingestor(settings)
         with Profiler(interval=0.005) as profiler:
             ingestor.ingest([corpus], report=lambda message: None, progress=False)
-    # The embedding wrappers stay visible (what sits between the Ingestor and encode()); torch's internals fold.
-    options = {"show_regex": r".*/(llama_index|sentence_transformers)/.*", "hide_regex": r".*/(torch|transformers)/.*"}
-    out.write_text(profiler.output_text(unicode=True, color=False, processor_options=options))
-    print(f"profile of the synthetic ingest: {out}")
+    write_profile(profiler, out)
 
 
 def main() -> None:

@@ -1,14 +1,15 @@
 """Retrieval latency and accuracy as the store grows: the real question set asked among synthetic releases.
 
     python bench/retrieval.py [--sizes 1000 10000 100000] [--mode extractive|llm] [--seed 0]
-                              [--cache results/bench/corpora] [--out results/bench/retrieval.json]
+                              [--cache results/bench/corpora] [--out results/bench/retrieval.json] [--profile]
 
 Per size: a corpus of about that many chunks (bench/synthetic.py plus the five real releases) is ingested into
 CACHE/<size>/ once and reused while its key (size, seed, generator, chunking) is unchanged; an interrupted build
 resumes. Then ``ReleaseQA.from_settings(load_llm=False)`` is timed, ``bot.retrieve`` (hybrid search + evidence
 selection) is timed over every question (a first, cold pass is reported apart from the timed warm pass), and
 the set is graded with ``releasebot.evaluation`` in extractive mode (``--mode llm``: LLM answers too; slow).
-Eval records go to OUT's folder under retrieval/<size>-<mode>.jsonl.
+Eval records go to OUT's folder under retrieval/<size>-<mode>.jsonl. --profile: one more warm pass under
+pyinstrument (apart from the timed ones), its call tree in OUT's folder as retrieval-<size>-profile.txt.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import synthetic
-from common import QUESTIONS, RESULTS, bench_settings, latency_ms, peak_rss_mib, print_table, timed, write_json
+from common import (QUESTIONS, RESULTS, bench_settings, latency_ms, peak_rss_mib, print_table, timed, write_json,
+                    write_profile)
 from releasebot.config import Settings
 from vectorstore.chunking import PIPELINE_VERSION
 
@@ -65,7 +67,7 @@ def build(root: Path, key: dict) -> dict:
     return ready
 
 
-def measure(root: Path, size: int, mode: str, eval_dir: Path) -> dict:
+def measure(root: Path, size: int, mode: str, eval_dir: Path, profile: Path | None) -> dict:
     from qa import ReleaseQA
     from releasebot.evaluation import load_questions, run_eval
     from vectorstore.embedding import load_embedder
@@ -99,6 +101,12 @@ def measure(root: Path, size: int, mode: str, eval_dir: Path) -> dict:
 
     cold, _, _ = timed_pass()  # warm-up: fills the evidence selector's sentence-embedding cache
     warm, warm_cpu, searches = timed_pass()
+    if profile:
+        from pyinstrument import Profiler
+
+        with Profiler(interval=0.001) as profiler:
+            timed_pass()
+        write_profile(profiler, profile)
     result = {
         "size": size, "releases": ready["releases"], "chunks": ready["chunks"], "build_s": ready["build_s"],
         "model_load_s": round(model_load_s, 2), "index_s": round(index_s, 2),
@@ -126,7 +134,8 @@ def stage(name: str, args: argparse.Namespace, size: int) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         result = Path(scratch) / "result.json"
         command = [sys.executable, __file__, "--stage", name, "--sizes", str(size), "--mode", args.mode,
-                   "--seed", str(args.seed), "--cache", str(args.cache), "--out", str(args.out), "--result", str(result)]
+                   "--seed", str(args.seed), "--cache", str(args.cache), "--out", str(args.out), "--result", str(result),
+                   *(["--profile"] if args.profile else [])]
         subprocess.run(command, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
         return json.loads(result.read_text())
 
@@ -139,6 +148,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", type=Path, default=RESULTS / "corpora", help="Where built corpora are kept.")
     parser.add_argument("--out", type=Path, default=RESULTS / "retrieval.json")
+    parser.add_argument("--profile", action="store_true", help="Profile a warm pass with pyinstrument.")
     parser.add_argument("--stage", choices=["build", "measure"], help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -148,7 +158,8 @@ def main() -> None:
         if args.stage == "build":
             result = build(root, corpus_key(size, args.seed, Settings()))
         else:
-            result = measure(root, size, args.mode, args.out.parent / "retrieval")
+            profile = args.out.with_name(f"retrieval-{size}-profile.txt") if args.profile else None
+            result = measure(root, size, args.mode, args.out.parent / "retrieval", profile)
         args.result.write_text(json.dumps(result))
         return
 

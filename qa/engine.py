@@ -81,7 +81,7 @@ class ReleaseQA:
         self.settings = settings
         self.store = store
         self.prompts = prompts
-        self.retriever = HybridRetriever(store, embedder, settings.retrieval)
+        self.retriever = HybridRetriever(store, embedder, settings.retrieval, settings.store_check_s)
         self.evidence = EvidenceSelector(embedder, settings.evidence_sentences, settings.evidence_tokens)
         self.verifier = CitationVerifier(self.evidence)
         self._llm = llm

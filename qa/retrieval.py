@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 
 from llama_index.core import VectorStoreIndex
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -39,9 +41,11 @@ class HybridRetriever:
     when the store changes (``refresh``), never per question.
     """
 
-    def __init__(self, store: ReleaseStore, embedder: BaseEmbedding, kind: str = "hybrid"):
+    def __init__(self, store: ReleaseStore, embedder: BaseEmbedding, kind: str = "hybrid", check_s: float = 0.0):
         self.store = store
         self.kind = kind
+        self.check_s = check_s
+        self._checked = -math.inf
         self.index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedder)
         self._lock = threading.Lock()
         self._count = -1
@@ -50,9 +54,13 @@ class HybridRetriever:
         self.metadata: dict[str, dict] = {}
 
     def refresh(self, force: bool = False) -> None:
-        """Rebuild the keyword index and release texts if the store changed."""
+        """Rebuild the keyword index and release texts if the store changed (checked at most every ``check_s``
+        seconds unless forced)."""
         with self._lock:
+            if not force and time.monotonic() - self._checked < self.check_s:
+                return
             count = self.store.count()
+            self._checked = time.monotonic()
             if count == self._count and not force:
                 return
             nodes = self.store.nodes()

@@ -63,10 +63,11 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
-def content_terms(text: str) -> list[str]:
+@lru_cache(maxsize=65536)  # release sentences recur across questions
+def content_terms(text: str) -> tuple[str, ...]:
     """Stemmed words that carry meaning (stopwords, citation markers and one-letter words dropped)."""
     words = [w for w in _WORD.findall(_MARKER.sub(" ", text).lower()) if len(w) > 1 and w not in globals_helper.stopwords]
-    return _stemmer().stemWords(words)
+    return tuple(_stemmer().stemWords(words))
 
 
 def strip_markers(text: str) -> str:

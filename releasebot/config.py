@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     top_k: int = 6
     retrieval: Literal["hybrid", "dense", "keyword"] = Field(
         default="hybrid", description="dense + BM25 fused (default), or one of them alone (for comparison).")
+    # Counting a 100k-chunk collection takes ~19 ms: the store is checked for other writers' changes this often.
+    store_check_s: float = Field(default=2.0, ge=0, description="Seconds between checks for releases another "
+                                 "process added or removed (this process's own changes apply at once).")
     evidence_sentences: int = 8
     # Evidence prompt budget: each new prompt token costs ~24 ms on two cores.
     evidence_tokens: int = 400

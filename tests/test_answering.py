@@ -147,3 +147,19 @@ def test_missing_or_corrupt_model_names_the_fix_and_extractive_still_works(make_
         ReleaseQA.from_settings(bundled_store.model_copy(update={"model_path": corrupt}))
     bot = ReleaseQA.from_settings(missing, load_llm=False)
     assert not bot.ask(FUNDERS, mode="extractive").abstained
+
+
+def test_releases_another_writer_adds_are_seen_after_the_store_check_interval(make_settings, releases_copy, tmp_path):
+    from vectorstore.ingest import Ingestor
+
+    settings = make_settings(store_check_s=3600)
+    Ingestor(settings).ingest([releases_copy], report=lambda m: None, progress=False)
+    bot = _bot(settings)
+    penguins = tmp_path / "penguins.txt"
+    penguins.write_text("IOM opens penguin shelter in Ushuaia\n"
+                        "Ushuaia - IOM opened a shelter for 40 penguins on Monday, funded by the Antarctic Fund.\n")
+    Ingestor(settings).ingest([penguins], report=lambda m: None, progress=False)  # another writer, as a CLI ingest
+    assert "penguins" not in bot.retriever.texts  # not counted again yet: within the interval
+    bot.retriever.check_s = 0
+    bot.retrieve("Who funded the penguin shelter?")
+    assert "penguins" in bot.retriever.texts
