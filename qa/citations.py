@@ -68,17 +68,18 @@ class CitationVerifier:
     def support(self, claim: str, passage: Passage, claim_vector: np.ndarray) -> tuple[float, Sentence]:
         """How well a passage supports a claim, and its sentence that supports it best.
 
-        A whole release holds most of a claim's words somewhere, so there the claim must be supported by one
-        stretch of it (a sentence and its neighbours), not by words gathered from all over the release.
+        A claim must be supported by one stretch of the release (a sentence and its neighbours there), not by
+        words gathered from sentences far apart: a name from a quote and an address from the contact block.
         """
         sentences = passage.sentences
         similarity = self.evidence.embed([s.text for s in sentences]) @ claim_vector
-        stretches = [range(max(0, i - 1), min(len(sentences), i + 2)) for i in range(len(sentences))] \
-            if passage.whole else [range(len(sentences))]
+        stretches = [[j for j, other in enumerate(sentences) if abs(other.index - sentence.index) <= 1]
+                     for sentence in sentences]
         return max((self._support(claim, passage, stretch, similarity) for stretch in stretches),
                    key=lambda found: found[0])
 
-    def _support(self, claim: str, passage: Passage, stretch: range, similarity: np.ndarray) -> tuple[float, Sentence]:
+    def _support(self, claim: str, passage: Passage, stretch: list[int], similarity: np.ndarray,
+                 ) -> tuple[float, Sentence]:
         wanted = content_terms(claim)
 
         def coverage(text: str) -> float:

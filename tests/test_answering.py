@@ -79,7 +79,7 @@ def test_an_unsupported_claim_is_flagged_and_an_all_invented_answer_abstains(bun
     assert invented.text.startswith("The releases I have don't say")
 
 
-def test_a_claim_on_a_whole_release_must_stand_on_one_stretch_of_it(bundled_store):
+def test_a_claim_must_stand_on_one_stretch_of_a_release(bundled_store):
     """Every word of "Par Liljert's e-mail is kgormanbest@iom.int" is in release 002, but far apart."""
     bot = _bot(bundled_store)
     release = next(rid for rid in bot.retriever.texts if rid.startswith("002"))
@@ -90,6 +90,8 @@ def test_a_claim_on_a_whole_release_must_stand_on_one_stretch_of_it(bundled_stor
         ("Par Liljert's email address is kgormanbest@iom.int.", False),
         ("Par Liljert is the IOM Beijing Head of Office.", True)]
     assert "Par Liljert" in verified.citations[0].sentence
+    evidence = bot.retrieve("What is Par Liljert's email address?").passages  # the quote and the contact block
+    assert bot.verifier.verify("Par Liljert's email address is kgormanbest@iom.int [1].", evidence).abstained
 
 
 def test_not_found_abstains_without_citations(bundled_store):
