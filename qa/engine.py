@@ -65,8 +65,10 @@ def _turn_text(content) -> str:
 
 
 def _quote(passage: Passage, sentence: Sentence) -> str:
-    """An evidence sentence as answer text, cited."""
-    return f"{sentence.text.replace(chr(10), '; ')} [{passage.number}]"
+    """An evidence sentence as answer text, cited. A list (a contact block) gets a full stop after its marker,
+    so that a quote after it is a claim of its own."""
+    text = sentence.text.replace("\n", "; ")
+    return f"{text} [{passage.number}]" + ("" if text.endswith((".", "!", "?", '"', "”")) else ".")
 
 
 class ReleaseQA:

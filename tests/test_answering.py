@@ -165,3 +165,10 @@ def test_releases_another_writer_adds_are_seen_after_the_store_check_interval(ma
     bot.retriever.check_s = 0
     bot.retrieve("Who funded the penguin shelter?")
     assert "penguins" in bot.retriever.texts
+
+
+def test_a_quoted_contact_block_is_a_claim_of_its_own(bundled_store):
+    """A contact block has no full stop: the quote after it must not merge into one claim with it."""
+    answer = _bot(bundled_store).ask("Who should I contact about the visa officer trainings?", mode="extractive")
+    assert "emicallef@iom.int [1]." in answer.text and len(answer.claims) > 1
+    assert all(claim.supported for claim in answer.claims), answer.claims
