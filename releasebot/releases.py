@@ -40,6 +40,11 @@ def _keep(root: Path, name: str, data: BinaryIO) -> Path:
     return target / name
 
 
+def _uploads(ingestor: Ingestor) -> Path:
+    """Where uploaded files are kept: ``<data_dir>/uploads``, resolved as the store records sources."""
+    return (ingestor.settings.data_dir / "uploads").resolve()
+
+
 def add_releases(bot: ReleaseQA, ingestor: Ingestor, files: Iterable[tuple[str, BinaryIO]],
         progress: bool = False) -> IngestSummary:
     """Validate, clean and ingest uploaded (name, content) pairs; answerable at once.
@@ -48,9 +53,8 @@ def add_releases(bot: ReleaseQA, ingestor: Ingestor, files: Iterable[tuple[str, 
     and ``ingest --prune`` drops releases whose file is gone) until the release is deleted; refused
     files are not kept.
     """
-    root = ingestor.settings.data_dir / "uploads"
     with _changing:
-        paths = [_keep(root, safe_filename(name), data) for name, data in files]
+        paths = [_keep(_uploads(ingestor), safe_filename(name), data) for name, data in files]
         summary = ingestor.ingest(paths, report=lambda message: None, progress=progress)
         for path in paths:
             if path.stem not in summary.release_ids:
@@ -66,7 +70,7 @@ def delete_release(bot: ReleaseQA, ingestor: Ingestor, release_id: str) -> int:
         source = Path(bot.retriever.metadata.get(release_id, {}).get("source_path", ""))
         removed = ingestor.delete(release_id)
         if removed:
-            if source.parent.parent == (ingestor.settings.data_dir / "uploads").resolve():
+            if source.parent.parent == _uploads(ingestor):
                 shutil.rmtree(source.parent, ignore_errors=True)
             bot.refresh()
     return removed

@@ -183,8 +183,9 @@ class Ingestor:
 
     def _write(self, pending: list[Pending], summary: IngestSummary) -> None:
         """Embed and store the releases' new versions together (one write), then drop their old versions."""
-        self._embed([node for *_, nodes in pending for node in nodes])
-        self.store.add([node for *_, nodes in pending for node in nodes])
+        written = [node for *_, nodes in pending for node in nodes]
+        self._embed(written)
+        self.store.add(written)
         for release, previous, version, nodes in pending:
             for old in set(previous.versions if previous else ()) - {version}:
                 self.store.delete_version(release.id, old)
