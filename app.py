@@ -1,7 +1,8 @@
-"""The web chat and the HTTP API: `python app.py` (same as `releasebot serve`)."""
+"""The web chat and the HTTP API: `python app.py [--host H] [--port P]`, the same as `releasebot serve`."""
 
-from releasebot.config import get_settings
-from releasebot.server import serve
+import sys
+
+from releasebot.cli import app
 
 if __name__ == "__main__":
-    serve(get_settings())
+    app(["serve", *sys.argv[1:]])

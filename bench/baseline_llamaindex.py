@@ -17,7 +17,7 @@ from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
 from qa import Answer, Citation
 from qa.llm import build_llm, model_name
 from qa.types import Timings
-from releasebot.config import get_settings
+from config import get_settings
 from releasebot.evaluation import load_questions, run_eval, summary_markdown
 from vectorstore.embedding import load_embedder
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from releasebot.config import PROJECT_ROOT, Settings
+from config import PROJECT_ROOT, Settings
 from releasebot.evaluation import percentile
 
 RESULTS = PROJECT_ROOT / "results" / "bench"

@@ -27,7 +27,7 @@ from pathlib import Path
 import synthetic
 from common import (QUESTIONS, RESULTS, bench_settings, latency_ms, peak_rss_mib, print_table, timed, write_json,
                     write_profile)
-from releasebot.config import Settings
+from config import Settings
 from vectorstore.chunking import PIPELINE_VERSION
 
 METRICS = ["answer_accuracy", "abstention_accuracy", "retrieval_recall_at_k", "mrr", "citation_precision",

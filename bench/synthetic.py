@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from common import QUESTIONS, print_table, write_json
-from releasebot.config import Settings
+from config import Settings
 from releasebot.evaluation import is_correct, load_questions
 from vectorstore.chunking import ReleaseChunker
 from vectorstore.cleaning import BoilerplateDetector, clean_release

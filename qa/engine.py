@@ -16,15 +16,16 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.llms import LLM
 from llama_index.core.schema import QueryBundle
 
+from config import Settings, get_settings
 from qa.citations import NOT_FOUND, CitationVerifier
 from qa.evidence import EvidenceSelector, Passage
 from qa.llm import build_llm, messages_to_chatml, model_name, server_errors
+from qa.model_lock import ModelLock
 from qa.prompt_cache import PromptStateCache
 from qa.prompts import Prompts
 from qa.retrieval import HybridRetriever
 from qa.text import Sentence, strip_markers
 from qa.types import Answer, Filters, QuestionError, Timings
-from releasebot.config import Settings, get_settings
 from vectorstore.embedding import load_embedder
 from vectorstore.store import ReleaseStore
 
@@ -41,6 +42,8 @@ HISTORY_TURNS = 4
 # Evidence "concentrates in one release" when no other release's best sentence comes this close.
 SINGLE_RELEASE_MARGIN = 0.15
 QUESTION_SLOT = "\x00question\x00"
+# The background warm-up looks this often for a moment when no question waits.
+IDLE_POLL_S = 0.25
 
 
 @dataclass
@@ -90,7 +93,7 @@ class ReleaseQA:
         self._prompt_cache: PromptStateCache | None = None
         self._load_lock = threading.Lock()
         # llama.cpp must not be entered concurrently; an OpenAI-compatible server batches requests itself.
-        self._llm_lock = threading.Lock() if settings.llm_backend == "local" else nullcontext()
+        self._llm_lock = ModelLock() if settings.llm_backend == "local" else nullcontext()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, llm: LLM | None = None,
@@ -128,6 +131,7 @@ class ReleaseQA:
     def warm_prompt_states(self) -> int:
         """Compute the prompt state of every release not yet cached (~15 s each; run it in the background).
 
+        Uses only idle time: a waiting question interrupts it within one piece of evaluation (~1.5 s).
         Only for corpora of at most ``prompt_cache_warm_releases``; larger ones fill the cache as asked.
         """
         self.load_llm()
@@ -136,9 +140,16 @@ class ReleaseQA:
             return 0
         computed = 0
         for release_id in releases:
-            if whole := self._whole_release(release_id):
-                with self._llm_lock:  # one release at a time, so questions are not held up for long
-                    computed += self._prompt_cache.prepare(self._llm._model, self._release_prefix(whole)) == "computed"
+            whole = self._whole_release(release_id)
+            while whole is not None:  # only in idle time: a question interrupts it and it starts over afterwards
+                with self._llm_lock.when_idle() as got:
+                    done = self._prompt_cache.prepare(
+                        self._llm._model, self._release_prefix(whole), interrupted=lambda: self._llm_lock.wanted,
+                    ) if got else "interrupted"
+                if done != "interrupted":
+                    computed += done == "computed"
+                    break
+                time.sleep(IDLE_POLL_S)
         return computed
 
     @property

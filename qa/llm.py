@@ -13,7 +13,7 @@ from pathlib import Path
 import openai
 from llama_index.core.llms import LLM, ChatMessage
 
-from releasebot.config import Settings
+from config import Settings
 
 log = logging.getLogger(__name__)
 

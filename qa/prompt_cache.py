@@ -12,12 +12,15 @@ import hashlib
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from llama_cpp import Llama, LlamaState
 
 log = logging.getLogger(__name__)
+# Tokens evaluated between checks for a waiting question: ~1.5 s on two cores.
+EVAL_PIECE = 64
 
 
 class PromptStateCache:
@@ -36,8 +39,9 @@ class PromptStateCache:
         digest = hashlib.sha256(f"{self.model_key}\0{prefix}".encode()).hexdigest()[:32]
         return self.directory / f"{digest}.npz"
 
-    def prepare(self, llama: Llama, prefix: str) -> str:
-        """Leave ``prefix`` evaluated in llama's context; returns how: "current", "restored" or "computed".
+    def prepare(self, llama: Llama, prefix: str, interrupted: Callable[[], bool] | None = None) -> str:
+        """Leave ``prefix`` evaluated in llama's context; returns how: "current", "restored" or "computed"
+        ("interrupted" when ``interrupted()`` turned true between two pieces of evaluation: nothing is saved).
 
         The caller holds the lock that serialises llama.cpp, and then prompts with text starting with
         ``prefix``: llama-cpp-python's own prefix match evaluates only what follows.
@@ -62,7 +66,10 @@ class PromptStateCache:
             llama.eval([])
         else:
             llama.reset()
-            llama.eval(tokens)
+            for start in range(0, len(tokens), EVAL_PIECE):
+                if interrupted is not None and interrupted():
+                    return "interrupted"
+                llama.eval(tokens[start:start + EVAL_PIECE])
         self._save(llama, path)
         log.info("prompt state of %d tokens ready in %.1f s", len(tokens), time.perf_counter() - started)
         return "current" if current else "computed"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,10 +15,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from config import Settings
 from qa import Answer, Citation, EmptyStoreError, Filters, QuestionError, ReleaseQA, Retrieved
 from qa.errors import USER_ERRORS
-from releasebot.config import Settings
-from releasebot.releases import add_releases, delete_release
+from releasebot.access import Ability, Access
+from releasebot.releases import UploadRefusedError, add_releases, delete_release
 from vectorstore.ingest import Ingestor
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,8 @@ ERRORS = {
     409: {"model": Detail, "description": "No releases stored yet."},
     503: {"model": Detail, "description": "The answer model or the release store is unavailable."},
 }
-UNAUTHORIZED = {"model": Detail, "description": "Missing or wrong API key (RELEASEBOT_API_KEY)."}
+UNAUTHORIZED = {"model": Detail, "description": "Missing or wrong credential (RELEASEBOT_API_KEY, or basic auth)."}
+FORBIDDEN = {"model": Detail, "description": "Changing the corpus is off (no credential set on a non-loopback host)."}
 SSE = {"text/event-stream": {"schema": {  # one event (OpenAPI 3.2's reading)
     "type": "object", "required": ["data"],
     "properties": {"data": {"type": "string", "description": "A chat.completion.chunk as JSON; the last is [DONE]."}},
@@ -195,16 +196,25 @@ def _started(items: Iterator) -> list:
 def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = None) -> FastAPI:
     """The API over one ReleaseQA; ``releasebot.server`` mounts the chat beside it."""
     ingestor = ingestor or Ingestor(settings, store=bot.store)
-    key = settings.api_key.get_secret_value().encode() if settings.api_key else b""
+    access = Access.from_settings(settings)
 
-    def check_key(credentials: HTTPAuthorizationCredentials | None = Depends(HTTPBearer(auto_error=False))) -> None:
-        if not (credentials and secrets.compare_digest(credentials.credentials.encode(), key)):
-            raise HTTPException(401, "missing or wrong API key: send Authorization: Bearer <RELEASEBOT_API_KEY>",
-                                headers={"WWW-Authenticate": "Bearer"})
+    def needs(ability: Ability) -> list:
+        """Route dependencies refusing requests that may not do ``ability`` (docs/RELIABILITY.md: who can do what).
 
+        The bearer scheme is declared for the OpenAPI schema; the header itself (bearer or basic) is checked by Access.
+        """
+
+        def guard(request: Request,
+                  _bearer: HTTPAuthorizationCredentials | None = Depends(HTTPBearer(auto_error=False))) -> None:
+            if not access.allows(ability, access.credential(request.headers.get("authorization"))):
+                status, message = access.refusal(ability)
+                raise HTTPException(status, message, headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
+
+        return [Depends(guard)]
+
+    refused = {401: UNAUTHORIZED, 403: FORBIDDEN} if access.credentialed or not access.changes_open else {}
     app = FastAPI(title="releasebot", version="1", summary="Cited answers from the press releases.")
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_key)] if key else [],
-                   responses={**ERRORS, **({401: UNAUTHORIZED} if key else {})})
+    v1 = APIRouter(prefix="/v1", responses={**ERRORS, **refused})
 
     def user_error(request: Request, exc: Exception) -> JSONResponse:
         status = _status(exc)
@@ -226,7 +236,8 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
     def healthz():
         return Health(releases=len(bot.retriever.metadata), model=answering_model(None))
 
-    @v1.post("/chat/completions", response_model=ChatCompletion, responses={200: {"content": SSE}})
+    @v1.post("/chat/completions", response_model=ChatCompletion, responses={200: {"content": SSE}},
+             dependencies=needs("ask"))
     def chat_completions(body: ChatRequest):
         """OpenAI-compatible; with ``stream`` the answer comes as server-sent ``chat.completion.chunk`` events."""
         question, history = body.conversation()
@@ -274,32 +285,36 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
-    @v1.get("/models", response_model=ModelList)
+    @v1.get("/models", response_model=ModelList, dependencies=needs("ask"))
     def models():
         """OpenAI's model list (some chat front ends ask it first): the one model answering."""
         return ModelList(data=[ModelCard(id=answering_model(None))])
 
-    @v1.post("/ask", response_model=Answer)
+    @v1.post("/ask", response_model=Answer, dependencies=needs("ask"))
     def ask(body: AskRequest):
         """The whole verified answer: text with [n] markers, citations, claims, timings."""
         return bot.ask(body.question, [turn.model_dump() for turn in body.history], mode=body.mode, k=body.k,
                        filters=body.filters)
 
-    @v1.get("/releases", response_model=list[ReleaseInfo])
+    @v1.get("/releases", response_model=list[ReleaseInfo], dependencies=needs("ask"))
     def list_releases():
         return [ReleaseInfo(id=rid, title=r.title, location=r.location, date=r.date,
                             chunks=sum(have for have, _ in r.versions.values()))
                 for rid, r in sorted(bot.store.releases().items())]
 
-    @v1.post("/releases", response_model=Uploaded)
+    @v1.post("/releases", response_model=Uploaded, dependencies=needs("change"))
     def upload_releases(files: Annotated[list[UploadFile], File(description=".txt or .html release files")]):
         """Validated, cleaned and ingested like the chat's upload; answerable at once. 400 if none is stored."""
-        summary = add_releases(bot, ingestor, [(file.filename or "", file.file) for file in files])
+        try:
+            summary = add_releases(bot, ingestor, [(file.filename or "", file.file) for file in files])
+        except UploadRefusedError as exc:
+            raise HTTPException(400, str(exc)) from exc
         if not summary.release_ids:
             raise HTTPException(400, "; ".join(summary.messages) or "no release files")
         return Uploaded(**{name: getattr(summary, name) for name in Uploaded.model_fields})
 
-    @v1.delete("/releases/{release_id}", response_model=Deleted, responses={404: {"model": Detail}})
+    @v1.delete("/releases/{release_id}", response_model=Deleted, responses={404: {"model": Detail}},
+               dependencies=needs("change"))
     def delete(release_id: str):
         removed = delete_release(bot, ingestor, release_id)
         if not removed:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from releasebot.config import get_settings
+from config import get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Question answering over press releases.")
 

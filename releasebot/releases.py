@@ -23,21 +23,30 @@ def safe_filename(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", name).lstrip(".") or "upload"
 
 
-def _keep(root: Path, name: str, data: BinaryIO) -> Path:
-    """Write an upload to ``root/<hash of name and content>/name`` (the same file lands in the same place)."""
+class UploadRefusedError(ValueError):
+    """An upload refused as a whole (too many files); the message says why."""
+
+
+def _keep(root: Path, name: str, data: BinaryIO, max_bytes: int) -> Path | None:
+    """Write an upload to ``root/<hash of name and content>/name`` (the same file lands in the same place);
+    None, with nothing kept, when it is over ``max_bytes``."""
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=root, prefix=".incoming-"))
     digest = hashlib.sha256(name.encode())
+    size = 0
     with open(staging / name, "wb") as out:
         while block := data.read(1 << 20):
+            size += len(block)
+            if size > max_bytes:  # stop reading: an oversized upload never fills the disk
+                break
             digest.update(block)
             out.write(block)
     target = root / digest.hexdigest()[:16]
-    if target.exists():
+    if size > max_bytes or target.exists():
         shutil.rmtree(staging)
     else:
         staging.rename(target)
-    return target / name
+    return None if size > max_bytes else target / name
 
 
 def _uploads(ingestor: Ingestor) -> Path:
@@ -51,11 +60,26 @@ def add_releases(bot: ReleaseQA, ingestor: Ingestor, files: Iterable[tuple[str, 
 
     Files are kept under ``<data_dir>/uploads`` (the store records where a release came from,
     and ``ingest --prune`` drops releases whose file is gone) until the release is deleted; refused
-    files are not kept.
+    files are not kept. A file whose release id is taken by another file is refused, not replacing it.
     """
+    settings = ingestor.settings
+    files = list(files)
+    if len(files) > settings.max_upload_files:
+        raise UploadRefusedError(f"{len(files)} files in one upload; the limit is {settings.max_upload_files} "
+                                 "(RELEASEBOT_MAX_UPLOAD_FILES)")
     with _changing:
-        paths = [_keep(_uploads(ingestor), safe_filename(name), data) for name, data in files]
-        summary = ingestor.ingest(paths, report=lambda message: None, progress=progress)
+        oversized, paths = [], []
+        for name, data in files:
+            kept = _keep(_uploads(ingestor), safe_filename(name), data, settings.max_file_bytes)
+            if kept is None:
+                oversized.append(f"skipped {safe_filename(name)}: over the {settings.max_file_bytes:,}-byte limit "
+                                 "for a release (RELEASEBOT_MAX_FILE_BYTES)")
+            else:
+                paths.append(kept)
+        summary = ingestor.ingest(paths, report=lambda message: None, progress=progress, replace_others=False) \
+            if paths else IngestSummary()
+        summary.messages[:0] = oversized
+        summary.skipped += len(oversized)
         for path in paths:
             if path.stem not in summary.release_ids:
                 shutil.rmtree(path.parent, ignore_errors=True)

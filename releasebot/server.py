@@ -9,11 +9,11 @@ import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 
+from config import Settings
 from qa import ReleaseQA
 from qa.errors import USER_ERRORS
 from releasebot import render
 from releasebot.api import create_api
-from releasebot.config import Settings
 from releasebot.web import ChatApp
 
 log = logging.getLogger(__name__)
@@ -43,16 +43,23 @@ def _warm_prompt_states(bot: ReleaseQA) -> None:
 
 def build_app(settings: Settings, bot: ReleaseQA | None = None) -> FastAPI:
     """The API and the chat over one ReleaseQA. The chat's queue runs one answer at a time (llama.cpp is
-    not re-entrant; others wait, position shown); the API shares the pipeline's generation lock."""
+    not re-entrant; others wait, position shown); the API shares the pipeline's generation lock.
+
+    With a credential set, the chat asks for it at Gradio's login form, which guards every Gradio route
+    (queue, upload, file, config) unless asking is open to anonymous users (``RELEASEBOT_ANONYMOUS_ASK``).
+    """
     chat = ChatApp(bot or build_bot(settings), settings)
-    auth = None
-    if settings.auth_username and settings.auth_password:
-        auth = (settings.auth_username, settings.auth_password.get_secret_value())
+    access = chat.access
+    log.info("access: %s", access.describe())
     return gr.mount_gradio_app(
         create_api(chat.bot, settings, chat.ingestor), chat.blocks().queue(default_concurrency_limit=1), path="/",
-        auth=auth, css=render.STYLE, show_error=False, ssr_mode=False,
+        auth=access.login if access.chat_login else None, max_file_size=settings.max_file_bytes,
+        css=render.STYLE, show_error=False, ssr_mode=False,
     )
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    uvicorn.run(build_app(settings), host=host or settings.host, port=port or settings.port)
+    """Serve on ``host``:``port`` (default: the settings'); who may change the corpus depends on the host bound."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = settings.model_copy(update={"host": host or settings.host, "port": port or settings.port})
+    uvicorn.run(build_app(settings), host=settings.host, port=settings.port)

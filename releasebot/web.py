@@ -9,11 +9,12 @@ from pathlib import Path
 
 import gradio as gr
 
+from config import Settings
 from qa import Answer, Filters, ReleaseQA, Retrieved
 from qa.errors import USER_ERRORS
 from releasebot import render
-from releasebot.config import Settings
-from releasebot.releases import add_releases
+from releasebot.access import Access
+from releasebot.releases import UploadRefusedError, add_releases
 from vectorstore.ingest import Ingestor
 from vectorstore.loading import RELEASE_SUFFIXES
 
@@ -34,6 +35,7 @@ class ChatApp:
         self.bot = bot
         self.settings = settings
         self.ingestor = ingestor or Ingestor(settings, store=bot.store)
+        self.access = Access.from_settings(settings)
 
     # --- answering
     def respond(self, message: str, history: list[dict], mode: str, k: float, releases: list[str] | None,
@@ -71,14 +73,25 @@ class ChatApp:
         locations = sorted({m.get("location", "") for m in metadata.values()} - {""})
         return releases, locations
 
-    def add_releases(self, files: list[str] | None, progress=gr.Progress(track_tqdm=True)):
+    def may_change(self, request: gr.Request | None, credential: str | None) -> bool:
+        """Logged in at the chat's form, or the credential in the request's header or typed beside the upload."""
+        authenticated = request is not None and (
+            (self.access.chat_login and request.username is not None)
+            or self.access.credential(request.headers.get("authorization")))
+        typed = bool(credential) and self.access.login(self.access.username or "", credential)
+        return self.access.allows("change", authenticated or typed)
+
+    def add_releases(self, files: list[str] | None, credential: str | None = None, request: gr.Request = None,
+                     progress=gr.Progress(track_tqdm=True)):
+        if not self.may_change(request, credential):
+            return f"⚠️ {self.access.refusal('change')[1]}", gr.skip(), gr.skip()
         if not files:
             return "Choose one or more .txt or .html release files first.", gr.skip(), gr.skip()
         try:
             with ExitStack() as stack:
                 summary = add_releases(self.bot, self.ingestor, [
                     (Path(name).name, stack.enter_context(open(name, "rb"))) for name in files], progress=True)
-        except USER_ERRORS as exc:  # e.g. another ingest holds the store
+        except (UploadRefusedError, *USER_ERRORS) as exc:  # too many files; another ingest holds the store
             return f"⚠️ {exc}", gr.skip(), gr.skip()
         notes = [f"❌ {m}" if m.startswith("skipped") else f"ℹ️ {m}" for m in summary.messages]
         choices, locations = self.release_choices()
@@ -112,10 +125,17 @@ class ChatApp:
                     gr.Markdown("### Sources")
                     sources.render()
             with gr.Accordion("Add releases", open=False):
-                upload = gr.File(file_count="multiple", file_types=sorted(RELEASE_SUFFIXES), label="Release files")
-                add = gr.Button("Add to the releases")
-                upload_log = gr.Markdown(elem_id="upload-log")
-            add.click(self.add_releases, upload, [upload_log, release_filter, location_filter],
-                      api_name="add_releases", concurrency_limit=1, concurrency_id="ingest")
+                if self.access.changes_open or self.access.credentialed:
+                    upload = gr.File(file_count="multiple", file_types=sorted(RELEASE_SUFFIXES),
+                                     label="Release files")
+                    # Asking is open to anyone here, so whoever adds releases proves it beside the upload.
+                    credential = gr.Textbox(label="API key (or the chat's password)", type="password",
+                                            visible=self.access.ask_open and self.access.credentialed)
+                    add = gr.Button("Add to the releases")
+                    upload_log = gr.Markdown(elem_id="upload-log")
+                    add.click(self.add_releases, [upload, credential], [upload_log, release_filter, location_filter],
+                              api_name="add_releases", concurrency_limit=1, concurrency_id="ingest")
+                else:
+                    gr.Markdown(f"Adding releases is off here: {self.access.refusal('change')[1]}.")
             gr.api(self.chat_api, api_name="chat", concurrency_limit=1)
         return demo

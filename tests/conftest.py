@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from releasebot.config import PROJECT_ROOT, Settings
+from config import PROJECT_ROOT, Settings
 
 RELEASES = PROJECT_ROOT / "data" / "releases"
 

@@ -15,7 +15,7 @@ from llama_index.core.llms import CompletionResponse
 
 from qa import ModelUnavailableError, ReleaseQA
 from releasebot.api import create_api
-from releasebot.config import Settings
+from config import Settings
 from releasebot.releases import safe_filename
 from releasebot.server import build_app, build_bot
 from tests.conftest import RELEASES
@@ -171,7 +171,7 @@ def test_api_key_is_required_on_v1_but_not_healthz(server):
     assert health.status_code == 200 and health.json() == {"status": "ok", "releases": 5, "model": bot.model}
     for headers in [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {KEY}"}]:
         response = httpx.get(f"{url}/v1/releases", headers=headers)
-        assert response.status_code == 401 and "API key" in response.json()["detail"]
+        assert response.status_code == 401 and "RELEASEBOT_API_KEY" in response.json()["detail"]
     with pytest.raises(openai.AuthenticationError):
         _openai(url, "wrong").chat.completions.create(model="m", messages=[{"role": "user", "content": FUNDERS}])
 
@@ -179,7 +179,7 @@ def test_api_key_is_required_on_v1_but_not_healthz(server):
 def test_the_chat_answers_on_the_same_port(server):
     url, llm, _, _ = server
     llm.replies.append(DRAFT)
-    assert Client(f"{url}/", verbose=False).predict(FUNDERS, api_name="/chat") == VERIFIED
+    assert Client(f"{url}/", verbose=False, auth=("anyone", KEY)).predict(FUNDERS, api_name="/chat") == VERIFIED
 
 
 @pytest.mark.parametrize("backend", [

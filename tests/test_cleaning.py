@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from releasebot.config import PROJECT_ROOT
+from config import PROJECT_ROOT
 from vectorstore.cleaning import BoilerplateDetector, EmptyReleaseError, clean_release
 
 TITLES = {

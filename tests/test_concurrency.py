@@ -21,7 +21,7 @@ from pydantic import PrivateAttr
 
 from qa import ReleaseQA
 from qa.llm import messages_to_chatml
-from releasebot.config import PROJECT_ROOT
+from config import PROJECT_ROOT
 from releasebot.server import build_app
 from tests.conftest import RELEASES
 from tests.servers import uvicorn_thread
@@ -104,7 +104,7 @@ def _sse_answer(response: httpx.Response) -> str:
 @pytest.fixture(scope="module")
 def one_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("concurrency")
-    from releasebot.config import Settings
+    from config import Settings
 
     settings = Settings(data_dir=root / "data", store=root / "chroma", collection="conc", mode="llm")
     Ingestor(settings).ingest([RELEASES], report=lambda m: None, progress=False)

@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from qa import ReleaseQA
-from releasebot.config import Settings
+from config import Settings
 from releasebot.server import build_app
 from releasebot.web import ChatApp
 from tests.conftest import RELEASES

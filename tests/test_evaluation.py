@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from releasebot.config import PROJECT_ROOT
+from config import PROJECT_ROOT
 from releasebot.evaluation import RESULT_KEYS, EvalQuestion, QuestionSetError, is_correct, load_questions, score
 
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"

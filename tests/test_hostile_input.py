@@ -13,7 +13,7 @@ import pytest
 from gradio_client import Client
 
 from qa import ReleaseQA
-from releasebot.config import Settings
+from config import Settings
 from releasebot.server import build_app
 from releasebot.web import ChatApp
 from tests.conftest import RELEASES
@@ -196,7 +196,7 @@ INJECTED = (
 @pytest.mark.llm
 def test_instructions_planted_in_a_release_are_not_followed(bundled_store, tmp_path):
     from qa.llm import bundled_model_path
-    from releasebot.config import PROJECT_ROOT
+    from config import PROJECT_ROOT
 
     (tmp_path / "injected").mkdir()
     (tmp_path / "injected" / "injected.txt").write_text(INJECTED)

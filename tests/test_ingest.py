@@ -163,7 +163,7 @@ def test_html_release_is_accepted(make_settings, tmp_path, cleaned):
 
 
 def test_ingest_command_prints_progress_and_summary(tmp_path, monkeypatch, releases_copy):
-    from releasebot.config import get_settings
+    from config import get_settings
 
     monkeypatch.setenv("RELEASEBOT_STORE", str(tmp_path / "cli-store"))
     monkeypatch.setenv("RELEASEBOT_DATA_DIR", str(tmp_path / "cli-data"))

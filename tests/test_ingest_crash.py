@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from releasebot.config import PROJECT_ROOT
+from config import PROJECT_ROOT
 
 RELEASES = 200
 WORDS = 100  # ~1.7 chunks each (332 chunks): small releases keep five CLI runs within minutes on 2 cores
@@ -377,7 +377,7 @@ time.sleep(120)
 
 def test_a_lock_held_by_another_process_is_a_clear_error_not_a_hang(make_settings, releases_copy, monkeypatch):
     from releasebot.cli import app
-    from releasebot.config import get_settings
+    from config import get_settings
     from vectorstore.ingest import IngestBusyError, Ingestor, ingest_lock_path
     from vectorstore.store import ReleaseStore, StoreUnavailableError
 
@@ -419,7 +419,7 @@ def test_a_lock_held_by_another_process_is_a_clear_error_not_a_hang(make_setting
 
 
 def test_lock_files_beside_the_store_or_per_server_collection(tmp_path):
-    from releasebot.config import Settings
+    from config import Settings
     from vectorstore.ingest import ingest_lock_path
 
     embedded = Settings(data_dir=tmp_path / "data", store=tmp_path / "chroma", collection="a")

@@ -6,7 +6,7 @@ import pytest
 
 from qa import ReleaseQA
 from qa.llm import bundled_model_path
-from releasebot.config import Settings
+from config import Settings
 
 pytestmark = pytest.mark.llm
 MACAO = "000_899311ac7e93267d"

@@ -10,7 +10,7 @@ import pytest
 
 from qa import ModelUnavailableError, ReleaseQA
 from qa.llm import bundled_model_path
-from releasebot.config import Settings
+from config import Settings
 from tests.servers import free_port, wait_for_port
 
 pytestmark = pytest.mark.llm

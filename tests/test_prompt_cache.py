@@ -7,7 +7,7 @@ from llama_cpp import Llama
 
 from qa.llm import bundled_model_path
 from qa.prompt_cache import PromptStateCache
-from releasebot.config import Settings
+from config import Settings
 
 pytestmark = pytest.mark.llm
 PREFIX = "<|im_start|>system\nAnswer in one word.<|im_end|>\n<|im_start|>user\nThe capital of France is"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
-from releasebot.config import Settings
+from config import Settings
 
 
 class EmbedderMissingError(RuntimeError):

@@ -14,7 +14,7 @@ from filelock import FileLock, Timeout
 from llama_index.core.schema import MetadataMode, TextNode
 from tqdm import tqdm
 
-from releasebot.config import Settings
+from config import Settings
 from vectorstore.chunking import ReleaseChunker
 from vectorstore.cleaning import BoilerplateDetector, EmptyReleaseError, clean_release
 from vectorstore.embedding import embed_model_path, load_embedder
@@ -124,13 +124,16 @@ class Ingestor:
 
     def ingest(
         self, paths: list[Path], *, prune: bool = False, report: Report = print,
-        progress: bool = True, names: dict[Path, str] | None = None,
+        progress: bool = True, names: dict[Path, str] | None = None, replace_others: bool = True,
     ) -> IngestSummary:
+        """``replace_others=False``: a release whose id is stored from another source file is refused, not replaced."""
         with self._exclusive(report):
-            return self._ingest(paths, prune=prune, report=report, progress=progress, names=names)
+            return self._ingest(paths, prune=prune, report=report, progress=progress, names=names,
+                                replace_others=replace_others)
 
     def _ingest(
         self, paths: list[Path], *, prune: bool, report: Report, progress: bool, names: dict[Path, str] | None,
+        replace_others: bool,
     ) -> IngestSummary:
         started = time.perf_counter()
         summary = IngestSummary()
@@ -161,9 +164,15 @@ class Ingestor:
                 note(f"skipped {Path(release.source_path).name}: same text as release {owner}, stored once")
                 summary.skipped += 1
                 continue
+            previous = stored.get(release.id)
+            if not replace_others and previous and previous.source_path != release.source_path \
+                    and previous.content_hash != release.content_hash:
+                note(f"skipped {Path(release.source_path).name}: release id {release.id} is taken by "
+                     f"{Path(previous.source_path).name} (another file): delete that release first, or rename the file")
+                summary.skipped += 1
+                continue
             owner_of_text[release.content_hash] = release.id
             summary.release_ids.append(release.id)
-            previous = stored.get(release.id)
             version = self.chunker.fingerprint(release)
             if previous is not None and version in previous.complete_versions():
                 for old in set(previous.versions) - {version}:  # leftovers of an interrupted run

@@ -14,7 +14,7 @@ from llama_index.core.schema import BaseNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from releasebot.config import Settings
+from config import Settings
 
 _PAGE = 5000  # Chroma's get() is paged so a 100k-chunk store is read in bounded memory
 

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     chunk_size: int = 160
     chunk_overlap: int = 32
     boilerplate_share: float = Field(default=0.6, gt=0, le=1, description="Lines in this share of releases are boilerplate.")
-    max_file_bytes: int = 5_000_000
+    max_file_bytes: int = Field(default=5_000_000, description="Largest release file read or uploaded.")
 
     # --- answering
     mode: Literal["llm", "extractive"] = "llm"
@@ -81,7 +81,13 @@ class Settings(BaseSettings):
     port: int = 7860
     auth_username: str | None = None
     auth_password: SecretStr | None = None
-    api_key: SecretStr | None = Field(default=None, description="If set, /v1 needs Authorization: Bearer <key>.")
+    api_key: SecretStr | None = Field(default=None, description="If set, asking and changing the corpus need it.")
+    # --- who can do what (docs/RELIABILITY.md): with a credential set, every route that reads or writes needs it
+    anonymous_ask: bool = Field(default=False, description="With a credential set, let anyone ask and list releases "
+                                "(changing the corpus still needs the credential).")
+    anonymous_changes: bool = Field(default=False, description="With no credential set and a non-loopback host, "
+                                    "let anyone add and delete releases.")
+    max_upload_files: int = Field(default=20, ge=1, description="Files one upload request may carry.")
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
