@@ -48,6 +48,7 @@ def ingest(
 def clean(
     files: Annotated[list[Path], typer.Argument(help="Release files to clean.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the cleaned record as JSON.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="List what cleaning removed, and why, instead.")] = False,
 ) -> None:
     """Print the cleaned release(s): the text a user's question is answered from."""
     from vectorstore.ingest import clean_files
@@ -60,6 +61,11 @@ def clean(
     for release in releases:
         if as_json:
             typer.echo(json.dumps(release.model_dump(), ensure_ascii=False, indent=2))
+        elif explain:
+            typer.echo(f"{Path(release.source_path).name}: cleaning removed {len(release.removed)} pieces")
+            for removal in release.removed:
+                typer.echo(f"- {removal.reason}: {json.dumps(removal.text, ensure_ascii=False)}")
+            typer.echo()
         else:
             typer.echo(release.text + "\n")
     if not releases:

@@ -59,10 +59,30 @@ def test_hard_wrapped_releases_are_unwrapped(cleaned, rid, joined):
     assert joined in release.text
 
 
-def test_duplicated_caption_is_removed(cleaned):
-    text = cleaned["001"].text
-    assert "counter-trafficking training (15-17 March)" not in text
-    assert text.count("will today co-host a three-day training") == 1
+def test_a_caption_loses_what_it_repeats_and_keeps_what_it_adds(cleaned):
+    release = cleaned["001"]
+    assert "IOM Beijing counter-trafficking training (15-17 March)." in release.text.split("\n\n")
+    assert release.text.count("will today co-host a three-day training") == 1
+    assert release.text.count("bring together shelter managers from all over the country") == 1
+    [caption] = [r for r in release.removed if r.reason.startswith("photo caption")]
+    assert caption.text.startswith("IOM and the Chinese Ministry of Civil Affairs will today co-host")
+
+
+def test_clean_explain_lists_every_removal_with_its_reason():
+    path = next((PROJECT_ROOT / "data" / "releases").glob("001_*.txt"))
+    run = subprocess.run([sys.executable, "-m", "releasebot.cli", "clean", "--explain", str(path)],
+                         capture_output=True, text=True, check=True)
+    lines = run.stdout.splitlines()
+    assert re.fullmatch(r"001_\w+\.txt: cleaning removed \d+ pieces", lines[0])
+    assert '- navigation or boilerplate: a line most releases share: "Who we are"' in lines
+    assert '- markup: an HTML attribute fragment left by the scraper: "src="' in lines
+    assert any(line.startswith("- photo caption repeating the body") for line in lines)
+    # Nothing of substance went: every removed word of the body is still in the cleaned text, or is debris.
+    release = json.loads(subprocess.run([sys.executable, "-m", "releasebot.cli", "clean", "--json", str(path)],
+                                        capture_output=True, text=True, check=True).stdout)
+    for removal in release["removed"]:
+        if removal["reason"].startswith("photo caption"):
+            assert set(re.findall(r"\w+", removal["text"])) <= set(re.findall(r"\w+", release["text"]))
 
 
 def test_metadata(cleaned):

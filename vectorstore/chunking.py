@@ -11,7 +11,7 @@ from llama_index.core.schema import TextNode
 from vectorstore.records import CleanRelease, date_number
 
 # Bump when cleaning or chunking changes what a release turns into: stored releases then re-ingest.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 EMBEDDED_METADATA = ("title",)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from vectorstore.contacts import CONTACT_MARKER, is_contact_detail, parse_contacts
-from vectorstore.records import CleanRelease
+from vectorstore.records import CleanRelease, Removal
 
 # Navigation seen on the IOM site; corpus statistics find the rest (and other sites' menus).
 SEED_BOILERPLATE = {
@@ -26,6 +26,7 @@ _PHOTO_DATE = re.compile(r"[a-z]{2}((?:19|20)\d{6})_\d+\.(?:jpe?g|png|gif)", re.
 _DATELINE = re.compile(r"^((?:[A-Z][\w.'’]*)(?:[ ,]+[A-Z][\w.'’]*){0,3})\s+[-–—]\s+(?=\S)")
 _TERMINAL = re.compile(r"""[.!?:;]["'”’)\]]*$""")
 _WORD = re.compile(r"\w+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
 MAX_WRAP_WIDTH = 100
 _DANGLING_DASH = re.compile(r"(\S@\S+\.\w+)-$")  # a menu's "-" glued to the last line of a page
 
@@ -72,17 +73,18 @@ def clean_release(
     """Clean one release. Raises EmptyReleaseError when nothing but boilerplate is left."""
     lines = [line.replace("\u00a0", " ").rstrip() for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     photo_date = _photo_date(raw)
-    lines = _strip_debris(lines)
+    removed: list[Removal] = []
+    lines = _strip_debris(lines, removed)
     body, contact_lines = _split_contacts(lines)
-    body = [line for line in body if line not in boilerplate]
+    body = _drop_boilerplate(body, boilerplate, removed)
     # A press office that signs most releases is still their contact: the block is kept up to its last e-mail
     # or phone; only what follows (the site's footer) can be boilerplate.
     last = max((i for i, line in enumerate(contact_lines) if is_contact_detail(line)), default=0)
-    contact_lines = contact_lines[:last + 1] + [line for line in contact_lines[last + 1:] if line not in boilerplate]
+    contact_lines = contact_lines[:last + 1] + _drop_boilerplate(contact_lines[last + 1:], boilerplate, removed)
     if not body:
         raise EmptyReleaseError("no release text left after removing site boilerplate")
     title, body = body[0].strip(), body[1:]
-    body = _drop_repeated_captions(body)
+    body = _drop_repeated_captions(body, removed)
     paragraphs = _unwrap(body)
     location = None
     if paragraphs and (match := _DATELINE.match(paragraphs[0])):
@@ -92,7 +94,7 @@ def clean_release(
     return CleanRelease(
         id=release_id, title=title, location=location, date=photo_date,
         contacts=parse_contacts(contact_lines), text=text,
-        source_path=source_path, sha256=sha256, notes=notes or [],
+        source_path=source_path, sha256=sha256, notes=notes or [], removed=removed,
     )
 
 
@@ -107,17 +109,28 @@ def _photo_date(raw: str) -> str | None:
     return None
 
 
-def _strip_debris(lines: list[str]) -> list[str]:
+def _strip_debris(lines: list[str], removed: list[Removal]) -> list[str]:
     """Remove HTML attribute fragments left by the scraper and merge split e-mail lines."""
     kept: list[str] = []
     for line in lines:
         if _ATTRIBUTE_LINE.match(line.strip()) or _QUOTED_PATH.match(line.strip()):
+            removed.append(Removal(text=line.strip(), reason="markup: an HTML attribute fragment left by the scraper"))
             continue
         line = _DANGLING_DASH.sub(r"\1", _MAILTO.sub(r"\2", line))
         if kept and re.fullmatch(r"\s*e-?mail:\s*", kept[-1], re.I) and "@" in line:
             kept[-1] = f"{kept[-1].strip()} {line.strip()}"
             continue
         if line.strip():
+            kept.append(line)
+    return kept
+
+
+def _drop_boilerplate(lines: list[str], boilerplate: BoilerplateDetector, removed: list[Removal]) -> list[str]:
+    kept = []
+    for line in lines:
+        if line in boilerplate:
+            removed.append(Removal(text=line.strip(), reason="navigation or boilerplate: a line most releases share"))
+        else:
             kept.append(line)
     return kept
 
@@ -134,17 +147,28 @@ def _shingles(text: str, n: int = 6) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
-def _drop_repeated_captions(lines: list[str], min_overlap: float = 0.5) -> list[str]:
-    """Drop a quoted photo caption whose words mostly repeat the body (the scraper keeps alt text)."""
-    kept = list(lines)
-    for line in lines:
+def _drop_repeated_captions(lines: list[str], removed: list[Removal], min_overlap: float = 0.5) -> list[str]:
+    """Drop the sentences of a quoted photo caption that repeat the body (the scraper keeps alt text); what a
+    caption adds (its dates, places, names) stays, unquoted, where it was."""
+    kept: list[str] = []
+    for at, line in enumerate(lines):
         stripped = line.strip()
         if not (stripped.startswith(('"', "“")) and stripped.endswith(('"', "”"))):
+            kept.append(line)
             continue
-        own = _shingles(stripped)
-        rest = _shingles(" ".join(other for other in kept if other is not line))
-        if own and len(own & rest) / len(own) >= min_overlap:
-            kept.remove(line)
+        others = kept + lines[at + 1:]
+        rest = _shingles(" ".join(others))
+        new, repeated = [], []
+        for sentence in _SENTENCE_END.split(stripped[1:-1].strip()):
+            own = _shingles(sentence)
+            (repeated if own and len(own & rest) / len(own) >= min_overlap else new).append(sentence)
+        if not repeated:
+            kept.append(line)
+            continue
+        source = next((other.strip() for other in others if _shingles(other) & _shingles(repeated[0])), "")
+        removed.append(Removal(text=" ".join(repeated), reason=f"photo caption repeating the body: “{source[:60]}…”"))
+        if new:
+            kept.append(" ".join(new))
     return kept
 
 

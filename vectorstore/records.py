@@ -18,6 +18,13 @@ class Contact(BaseModel):
     email: str | None = None
 
 
+class Removal(BaseModel):
+    """Something cleaning took out of a release, and why (``releasebot clean --explain``)."""
+
+    text: str
+    reason: str
+
+
 class CleanRelease(BaseModel):
     """A release with site debris removed; ``text`` is what chunks and citation spans refer to."""
 
@@ -30,6 +37,7 @@ class CleanRelease(BaseModel):
     source_path: str
     sha256: str = Field(description="sha256 of the source file's bytes.")
     notes: list[str] = Field(default=[], description="What cleaning had to work around (e.g. a non-UTF-8 file).")
+    removed: list[Removal] = Field(default=[], description="What cleaning removed, and why.")
 
     @property
     def content_hash(self) -> str:
