@@ -60,3 +60,33 @@ def test_unreadable_state_is_recomputed(llama, tmp_path):
     llama.reset()
     assert cache.prepare(llama, PREFIX) == "computed"
     assert not list(tmp_path.glob(".*partial"))
+
+
+def test_a_waiting_question_interrupts_the_warm_up_which_saves_nothing(llama, tmp_path):
+    """The background warm-up gives the model up between pieces of evaluation as soon as a question waits."""
+    import threading
+
+    from qa.model_lock import ModelLock
+
+    lock, cache = ModelLock(), PromptStateCache(tmp_path, "model-a", 1 << 30)
+    long_prefix = PREFIX + " a city." * 40  # several pieces of evaluation
+    def question() -> None:
+        with lock:
+            pass
+
+    with lock:  # a question holds the model; a second one queues behind it
+        queued = threading.Thread(target=question)
+        queued.start()
+        while not lock.wanted:
+            pass
+        with lock.when_idle() as got:
+            assert not got  # the warm-up does not even start while a question waits
+    queued.join()
+    pieces = []
+    with lock.when_idle() as got:
+        assert got and not lock.wanted
+        llama.reset()
+        assert cache.prepare(llama, long_prefix, interrupted=lambda: pieces.append(1) or len(pieces) > 2) \
+            == "interrupted"
+    assert len(pieces) == 3 and not list(tmp_path.glob("*.npz"))  # two pieces evaluated, nothing saved
+    assert cache.prepare(llama, long_prefix) == "computed"  # and it starts over once idle
