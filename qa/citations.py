@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.answer_type import gives_what_was_asked
 from qa.evidence import EvidenceSelector, Passage
 from qa.text import Sentence, content_terms, markers, split_sentences, strip_markers
 from qa.types import Citation, Claim
@@ -86,19 +87,25 @@ class CitationVerifier:
             found = set(content_terms(text))
             return sum(term in found for term in wanted) / len(wanted) if wanted else 1.0
 
-        # The sentence cited: the one nearest the claim in meaning and in words.
-        best = max(stretch, key=lambda i: similarity[i] + coverage(passage.sentences[i].text))
-        text = " ".join(passage.sentences[i].text for i in stretch)
-        covered = coverage(f"{passage.title} {text}")
+        # The sentence cited: the one holding the claim's figures and addresses, then the nearest in meaning and words.
+        exact = _exact(claim)
+        best = max(stretch, key=lambda i: (bool(exact) and exact <= _exact(passage.sentences[i].text),
+                                           similarity[i] + coverage(passage.sentences[i].text)))
+        # The release's title and labelled metadata are shown with every passage, so a claim may draw on them.
+        text = " ".join([passage.title, passage.fields, *(passage.sentences[i].text for i in stretch)])
+        covered = coverage(text)
         score = 0.5 * float(similarity[best]) + 0.5 * covered
         if wanted and covered == 1.0:  # a terse answer ("9,165") is far from its sentence in embedding space
             score = max(score, self.threshold)
-        invented_name = not _names(claim) <= set(_WORDS.findall(f"{passage.title} {text}".lower()))
+        invented_name = not _names(claim) <= set(_WORDS.findall(text.lower()))
         if invented_name or not _exact(claim) <= _exact(text):  # invented figures or names: unsupported
             score = min(score, self.threshold - 0.01)
         return score, passage.sentences[best]
 
-    def verify(self, answer: str, passages: list[Passage]) -> Verified:
+    def verify(self, answer: str, passages: list[Passage], question: str | None = None) -> Verified:
+        """Each claim is cited to the sentence of a passage that supports it: two claims backed by two sentences
+        of one release get two citations, each showing its own sentence. With ``question``, an answer none of
+        whose supported claims gives what was asked (a number for "how many", a date for "when") abstains."""
         by_number = {p.number: p for p in passages}
         pieces = [] if NOT_FOUND.search(answer) and not strip_markers(NOT_FOUND.sub("", answer)).strip(" .") else \
             self.claims(NOT_FOUND.sub("", answer))
@@ -106,7 +113,8 @@ class CitationVerifier:
             return Verified("", [], [], abstained=True)
         vectors = self.evidence.embed([text for text, _ in pieces])
         claims: list[Claim] = []
-        cited: dict[int, tuple[float, Sentence]] = {}
+        claim_keys: list[list[tuple[int, int]]] = []  # per claim: (passage number, sentence index) it stands on
+        cited: dict[tuple[int, int], tuple[float, Sentence]] = {}
         for (text, wanted), vector in zip(pieces, vectors):
             scores = {p.number: self.support(text, p, vector) for p in passages}
             supporting = [n for n, (score, _) in scores.items() if score >= self.threshold]
@@ -114,21 +122,33 @@ class CitationVerifier:
             keep = [n for n in valid if n in supporting] or (
                 [max(supporting, key=lambda n: scores[n][0])] if supporting else [])
             best = max(scores.values(), key=lambda item: item[0])[0]
-            claims.append(Claim(text=text, citations=keep, supported=bool(keep), support=round(best, 4)))
-            for n in keep:
-                if n not in cited or scores[n][0] > cited[n][0]:
-                    cited[n] = scores[n]
-        if not any(claim.supported for claim in claims):
+            claim_keys.append([(n, scores[n][1].index) for n in keep])
+            for n, key in zip(keep, claim_keys[-1]):
+                if key not in cited or scores[n][0] > cited[key][0]:
+                    cited[key] = scores[n]
+            claims.append(Claim(text=text, supported=bool(keep), support=round(best, 4)))
+        answering = [claim for claim, keys in zip(claims, claim_keys) if claim.supported and (
+            not question or gives_what_was_asked(question, claim.text) and any(
+                gives_what_was_asked(question, _stretch(by_number[n], index)) for n, index in keys))]
+        if not answering:  # nothing supported, or nothing that gives what was asked
             return Verified("", claims, [], abstained=True)
-        citations = [
-            Citation(
-                number=n, source=by_number[n].release_id, title=by_number[n].title,
-                location=by_number[n].location, date=by_number[n].date, text=by_number[n].excerpt(sentence),
-                sentence=sentence.text, span=(sentence.start, sentence.end), score=score,
-            )
-            for n, (score, sentence) in sorted(cited.items())
-        ]
+        numbers = {key: n for n, key in enumerate(dict.fromkeys(key for keys in claim_keys for key in keys), 1)}
+        for claim, keys in zip(claims, claim_keys):
+            claim.citations = [numbers[key] for key in keys]
+        citations = []
+        for key, number in numbers.items():
+            passage, (score, sentence) = by_number[key[0]], cited[key]
+            citations.append(Citation(
+                number=number, source=passage.release_id, title=passage.title, location=passage.location,
+                date=passage.date, text=passage.excerpt(sentence), sentence=sentence.text,
+                span=(sentence.start, sentence.end), score=score,
+            ))
         return Verified(render(claims), claims, citations, abstained=False)
+
+
+def _stretch(passage: Passage, index: int) -> str:
+    """What a claim standing on sentence ``index`` has behind it: that stretch of the release and its metadata."""
+    return " ".join([passage.fields, *(s.text for s in passage.sentences if abs(s.index - index) <= 1)])
 
 
 def render(claims: list[Claim]) -> str:

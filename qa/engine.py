@@ -225,17 +225,17 @@ class ReleaseQA:
                 timings.ttft_s = time.perf_counter() - started
             raw += delta
             yield delta
-        verified = self.verifier.verify(raw, passages)
+        verified = self.verifier.verify(raw, passages, standalone)
         if not verified.abstained and mode == "llm" and (missing := self.evidence.uncovered(
                 standalone, [claim.text for claim in verified.claims if claim.supported], passages)):
             added = " ".join(_quote(p, sentence) for p, sentence in missing)
             yield " " + added
-            verified = self.verifier.verify(f"{verified.text} {added}", passages)
+            verified = self.verifier.verify(f"{verified.text} {added}", passages, standalone)
         if verified.abstained and mode == "llm":
             quoted = "".join(self._extract(passages, DECLINED_QUOTE_SCORE))
             if quoted:
                 yield "\n\n" + quoted
-                verified, model = self.verifier.verify(quoted, passages), "extractive"
+                verified, model = self.verifier.verify(quoted, passages, standalone), "extractive"
         timings.total_s = time.perf_counter() - started
         yield Answer(
             question=question, standalone_question=standalone,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import lru_cache
 
 import numpy as np
@@ -50,6 +51,12 @@ class Passage:
     focus: dict[int, float] = field(default_factory=dict)  # scored sentences (index -> score), not context
     score: float = 0.0
     whole: bool = False  # the whole release (a cached prompt prefix), not selected sentences
+
+    @property
+    def fields(self) -> str:
+        """The release's known metadata, labelled: "Published: 15 March 2011; Place: China"."""
+        published = f"Published: {date.fromisoformat(self.date):%-d %B %Y}" if self.date else ""
+        return "; ".join(part for part in (published, f"Place: {self.location}" if self.location else "") if part)
 
     @property
     def text(self) -> str:

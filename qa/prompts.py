@@ -39,13 +39,10 @@ class Prompts:
         )
 
     def sources(self, passages: list[Passage]) -> str:
-        lines = []
-        for p in passages:
-            where = ", ".join(part for part in (p.location, p.date) if part)
-            lines.append(self.source.format(
-                number=p.number, title=p.title, where=f" ({where})" if where else "", text=p.text,
-            ))
-        return "\n".join(lines)
+        """Each passage with its release's metadata as labelled fields (a bare "(2011-03-15)" is not read as a date)."""
+        return "\n".join(self.source.format(
+            number=p.number, title=p.title, fields=f"{p.fields}\n" if p.fields else "", text=p.text,
+        ) for p in passages)
 
     def answer_messages(self, question: str, passages: list[Passage]) -> list[ChatMessage]:
         """System prompt first and unchanged, so llama.cpp reuses its cached prefix across questions."""

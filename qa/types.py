@@ -71,7 +71,8 @@ class Answer(BaseModel):
             "answer": self.text,
             "abstained": self.abstained,
             "citations": [
-                {"source": c.source, "title": c.title, "text": c.text, "score": round(c.score, 4)} for c in self.citations
+                {"source": c.source, "title": c.title, "location": c.location, "date": c.date, "text": c.text,
+                 "score": round(c.score, 4)} for c in self.citations
             ],
             "retrieved": self.retrieved,
             "latency_s": round(self.timings.total_s, 3),

@@ -26,7 +26,7 @@ def test_sources_come_before_the_first_token_and_prompt_numbers_them(bundled_sto
     assert retrieved.retrieved[0] == MACAO and retrieved.passages[0].release_id == MACAO
     prompt = llm.prompts[0]
     assert prompt.startswith("<|im_start|>system\nYou answer questions about IOM press releases")
-    assert "[1] IOM, Macao SAR run counter-trafficking training (China):" in prompt
+    assert "[1] Title: IOM, Macao SAR run counter-trafficking training\nPlace: China\nText: " in prompt
     assert "Social Welfare Bureau" in prompt and "MSAR human trafficking committee" in prompt
     assert prompt.rstrip().endswith(f"Question: {FUNDERS}<|im_end|>\n<|im_start|>assistant")
     assert len(prompt) < 2600, "evidence is a few sentences, not whole chunks"
@@ -38,8 +38,9 @@ def test_a_wrong_citation_is_moved_to_the_supporting_source(bundled_store):
     macao = next(p for p in bot.evidence.select(FUNDERS, bot.retriever.retrieve(FUNDERS, 6),
                                                  bot.retriever.texts, bot.retriever.metadata)
                  if p.release_id == MACAO)
-    assert answer.text.startswith(f"The training is funded by the Social Welfare Bureau of the MSAR [{macao.number}].")
-    assert [c.source for c in answer.citations] == [MACAO]
+    assert macao.number == 1  # the model's [2] pointed at another release; the claim is moved to Macao's
+    assert answer.text.startswith("The training is funded by the Social Welfare Bureau of the MSAR [1].")
+    assert {c.source for c in answer.citations} == {MACAO}
     citation = answer.citations[0]
     assert citation.sentence == "The training is funded by the Social Welfare Bureau of the MSAR."
     text = bot.retriever.texts[MACAO]
@@ -49,14 +50,20 @@ def test_a_wrong_citation_is_moved_to_the_supporting_source(bundled_store):
 def test_a_marker_to_no_source_is_dropped(bundled_store):
     answer = _bot(bundled_store, "The training is funded by the Social Welfare Bureau of the MSAR [1][9].").ask(FUNDERS)
     assert "[9]" not in answer.text and answer.text.startswith("The training is funded by the Social Welfare Bureau of the MSAR [1].")
-    assert [c.number for c in answer.citations] == [1]
+    assert [c.number for c in answer.citations] == [1, 2]  # the second funder's sentence was added, cited on its own
 
 
 def test_an_answer_naming_one_of_two_funders_gets_the_other_from_the_evidence(bundled_store):
     answer = _bot(bundled_store, "The Social Welfare Bureau of the MSAR [1].").ask(FUNDERS)
     assert answer.text == ("The Social Welfare Bureau of the MSAR [1]. Together with the training for health "
-                           "professionals, this training will be funded by the MSAR human trafficking committee [1].")
+                           "professionals, this training will be funded by the MSAR human trafficking committee [2].")
     assert all(claim.supported for claim in answer.claims)
+    # Each claim's citation shows the sentence that supports it, within the text shown.
+    bureau, committee = answer.citations
+    assert (bureau.source, committee.source) == (MACAO, MACAO)
+    assert bureau.sentence == "The training is funded by the Social Welfare Bureau of the MSAR."
+    assert committee.sentence.endswith("this training will be funded by the MSAR human trafficking committee.")
+    assert bureau.sentence in bureau.text and committee.sentence in committee.text
     complete = _bot(bundled_store, "The Social Welfare Bureau of the MSAR [1] and the MSAR human trafficking "
                                    "committee [1] funded them.").ask(FUNDERS)
     assert complete.text == "The Social Welfare Bureau of the MSAR and the MSAR human trafficking committee " \
@@ -170,5 +177,32 @@ def test_releases_another_writer_adds_are_seen_after_the_store_check_interval(ma
 def test_a_quoted_contact_block_is_a_claim_of_its_own(bundled_store):
     """A contact block has no full stop: the quote after it must not merge into one claim with it."""
     answer = _bot(bundled_store).ask("Who should I contact about the visa officer trainings?", mode="extractive")
-    assert "emicallef@iom.int [1]." in answer.text and len(answer.claims) > 1
+    contact = next(c for c in answer.citations if "emicallef@iom.int" in c.sentence)
+    assert f"emicallef@iom.int [{contact.number}]." in answer.text and len(answer.claims) > 1
     assert all(claim.supported for claim in answer.claims), answer.claims
+
+
+@pytest.mark.parametrize("question, reply", [
+    # True sentences of the release that do not give what was asked: a count of male victims, a cost.
+    ("How many male victims has the Macao shelter assisted?", "The Macao shelter assisted 70 male victims [1]."),
+    ("How much did the social workers' training in Macao cost?",
+     "The training cost for the 70 social workers was funded by the Social Welfare Bureau of the MSAR [1]."),
+    ("What is Gloria Ko's job title?", "Gloria Ko is with IOM Hong Kong [1]."),
+])
+def test_a_supported_answer_that_does_not_give_what_was_asked_abstains(bundled_store, question, reply):
+    answer = _bot(bundled_store, reply).ask(question)
+    assert answer.abstained and answer.citations == []
+
+
+def test_a_count_next_to_the_thing_asked_about_is_an_answer(bundled_store):
+    answer = _bot(bundled_store, "Some 120 officers of the MSAR Labour Department were to be trained [1].").ask(
+        "How many frontline officers of the MSAR Labour Department were to be trained?")
+    assert not answer.abstained and "120 officers" in answer.text and "120 officers" in answer.citations[0].sentence
+
+
+def test_the_model_reads_the_releases_metadata_labelled_and_may_cite_it(bundled_store):
+    llm = ScriptedLLM(replies=["It was published on 15 March 2011 [1]."])
+    answer = ReleaseQA.from_settings(bundled_store, llm=llm).ask(
+        "On what date was the release about the Beijing shelter managers training published?")
+    assert "\nPublished: 15 March 2011\nText: " in llm.prompts[0]  # 001 has a date and no dateline place
+    assert not answer.abstained and answer.citations[0].date == "2011-03-15"

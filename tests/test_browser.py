@@ -17,10 +17,15 @@ MACAO = "000_899311ac7e93267d"
                     reason="Debian chromium not installed (apt-get install chromium; .ci/run does)")
 def test_clicking_an_example_streams_a_cited_answer_with_highlighted_source(served, tmp_path):
     _, llm, _, url = served
-    llm.replies.append("The training is funded by the Social Welfare Bureau of the MSAR [1].")
+    llm.replies.append("The training is funded by the Social Welfare Bureau of the MSAR [1]. The other two trainings "
+                       "will be funded by the MSAR human trafficking committee [1].")
     png = tmp_path / "chat.png"
     answer, panel = screenshot(url, png)
+    # Two claims backed by two sentences of one release: two citations, each highlighting its own sentence.
     assert "The training is funded by the Social Welfare Bureau of the MSAR [1]" in answer
+    assert "funded by the MSAR human trafficking committee [2]" in answer
     assert f"release {MACAO}" in panel and "IOM, Macao SAR run counter-trafficking training" in panel
-    assert "<mark>The training is funded by the Social Welfare Bureau of the MSAR.</mark>" in panel
+    bureau, committee = panel.split("id=\"source-2\"")
+    assert "<mark>The training is funded by the Social Welfare Bureau of the MSAR.</mark>" in bureau
+    assert "will be funded by the MSAR human trafficking committee.</mark>" in committee
     assert png.stat().st_size > 10_000

@@ -12,7 +12,7 @@ CONTACT_MARKER = re.compile(
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE_LABEL = re.compile(r"^(?:tel|phone|mobile|mob|fax|cell)\.?\s*[:.]?\s*", re.I)
 _PHONE = re.compile(r"^\+?[\d][\d .()/-]{5,}(?:,?\s*ext\.?\s*\d+)?$", re.I)
-_ROLE = re.compile(
+ROLE = re.compile(
     r"\b(officer|manager|head|director|coordinator|spokesperson|chief|assistant|specialist|advis[eo]r|consultant)\b", re.I
 )
 _OFFICE = re.compile(r"^(IOM|UN)\b|\b(office|mission|ministry|embassy|bureau)\b", re.I)
@@ -49,7 +49,7 @@ def parse_contacts(block: list[str]) -> list[Contact]:
             current.email = email.group(0)
         elif _PHONE_LABEL.match(field) or _PHONE.match(field):
             current.phone = _PHONE_LABEL.sub("", field).strip()
-        elif _ROLE.search(field) and not current.role:
+        elif ROLE.search(field) and not current.role:
             current.role = field
         elif _OFFICE.search(field) and not current.office:
             current.office = field
