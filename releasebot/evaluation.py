@@ -7,8 +7,9 @@ import re
 import statistics
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from tqdm import tqdm
 
 RESULT_KEYS = ("id", "question", "answer", "abstained", "citations", "retrieved", "latency_s", "ttft_s",
@@ -19,6 +20,9 @@ class QuestionSetError(ValueError):
     """A malformed question set; the message names the line."""
 
 
+Kind = Literal["fact", "collection", "follow-up", "unanswerable"]
+
+
 class EvalQuestion(BaseModel, extra="ignore"):
     id: str
     question: str
@@ -26,6 +30,13 @@ class EvalQuestion(BaseModel, extra="ignore"):
     sources: list[str] = []
     answerable: bool = True
     history: list[dict] = Field(default=[])
+    kind: Kind | None = Field(default=None, description="Default: unanswerable, follow-up (with history) or fact.")
+
+    @model_validator(mode="after")
+    def _default_kind(self) -> "EvalQuestion":
+        if self.kind is None:
+            self.kind = "unanswerable" if not self.answerable else "follow-up" if self.history else "fact"
+        return self
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -90,6 +101,17 @@ def score(questions: list[EvalQuestion], results: list[dict], claims: list[tuple
             retrieval_recall.append(sum(any(_matches(s, [g]) for s in r["retrieved"]) for g in q.sources) / len(q.sources))
             rank = next((i for i, s in enumerate(r["retrieved"], start=1) if _matches(s, q.sources)), None)
             reciprocal.append(1 / rank if rank else 0.0)
+    shown, matched = 0, 0
+    for q, r in answerable:  # each gold fact the answer states: do its citations show it (in any gold form)?
+        if r["abstained"]:
+            continue
+        answer = _fold(r["answer"])
+        shown_text = _fold(" ".join(f"{c.get('title', '')} {c.get('location', '')} {c.get('date', '')} {c['text']}"
+                                    for c in r["citations"]))
+        for group in q.must:
+            if any(_fold(alt) in answer for alt in group):
+                matched += 1
+                shown += any(_fold(alt) in shown_text for alt in group)
     failures = [
         {"id": q.id, "question": q.question, "answer": r["answer"], "expected": q.must or "abstain"}
         for q, r in zip(questions, results)
@@ -104,6 +126,7 @@ def score(questions: list[EvalQuestion], results: list[dict], claims: list[tuple
         "citation_precision": _mean(precision),
         "citation_recall": _mean(recall),
         "claim_support_rate": round(supported / total_claims, 4) if total_claims else None,
+        "facts_shown": round(shown / matched, 4) if matched else None,
         "retrieval_recall_at_k": _mean(retrieval_recall),
         "mrr": _mean(reciprocal),
         "latency_p50_s": _percentile([r["latency_s"] for r in results], 0.5),
@@ -116,9 +139,26 @@ def score(questions: list[EvalQuestion], results: list[dict], claims: list[tuple
     }
 
 
+def score_by_kind(questions: list[EvalQuestion], results: list[dict], claims: list[tuple[int, int]]) -> dict:
+    """The summary, with every metric also broken down by question kind (``by_kind``)."""
+    summary = score(questions, results, claims)
+    summary["by_kind"] = {}
+    for kind in dict.fromkeys(q.kind for q in questions):
+        chosen = [i for i, q in enumerate(questions) if q.kind == kind]
+        part = score([questions[i] for i in chosen], [results[i] for i in chosen], [claims[i] for i in chosen])
+        summary["by_kind"][kind] = {key: value for key, value in part.items() if key != "failures"}
+    return summary
+
+
 def summary_markdown(summary: dict, title: str) -> str:
-    rows = [f"| {key} | {value} |" for key, value in summary.items() if key != "failures"]
-    lines = [f"# {title}", "", "| metric | value |", "|---|---|", *rows, "", f"## Failures ({len(summary['failures'])})", ""]
+    rows = [f"| {key} | {value} |" for key, value in summary.items() if key not in ("failures", "by_kind")]
+    lines = [f"# {title}", "", "| metric | value |", "|---|---|", *rows, ""]
+    if kinds := summary.get("by_kind"):
+        metrics = [key for key in next(iter(kinds.values())) if key != "questions"]
+        lines += ["## By kind", "", "| metric | " + " | ".join(f"{k} ({v['questions']})" for k, v in kinds.items())
+                  + " |", "|---|" + "---|" * len(kinds)]
+        lines += [f"| {m} | " + " | ".join(str(v[m]) for v in kinds.values()) + " |" for m in metrics] + [""]
+    lines += [f"## Failures ({len(summary['failures'])})", ""]
     for failure in summary["failures"]:
         lines.append(f"- **{failure['id']}** {failure['question']} — expected {failure['expected']}; "
                      f"answered: {failure['answer']!r}")
@@ -139,7 +179,7 @@ def run_eval(
             claims.append((sum(c.supported for c in answer.claims), len(answer.claims)))
             handle.write(json.dumps(results[-1], ensure_ascii=False) + "\n")
             handle.flush()
-    summary = score(questions, results, claims)
+    summary = score_by_kind(questions, results, claims)
     stem = re.sub(r"\.jsonl?$", "", out.name)
     out.with_name(f"{stem}.summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     out.with_name(f"{stem}.summary.md").write_text(summary_markdown(summary, f"Evaluation: {out.name}"))

@@ -10,7 +10,15 @@ import sys
 import pytest
 
 from config import PROJECT_ROOT
-from releasebot.evaluation import RESULT_KEYS, EvalQuestion, QuestionSetError, is_correct, load_questions, score
+from releasebot.evaluation import (
+    RESULT_KEYS,
+    EvalQuestion,
+    QuestionSetError,
+    is_correct,
+    load_questions,
+    score,
+    score_by_kind,
+)
 
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
 
@@ -91,9 +99,35 @@ def test_eval_command_writes_results_schema_and_summaries(bundled_store, tmp_pat
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in records] == [q["id"] for q in chosen]
     assert all(tuple(r) == RESULT_KEYS for r in records)
-    assert all(set(c) == {"source", "title", "text", "score"} for r in records for c in r["citations"])
+    citation_keys = {"source", "title", "location", "date", "text", "score"}
+    assert all(set(c) == citation_keys for r in records for c in r["citations"])
     assert all(isinstance(r["abstained"], bool) and r["latency_s"] > 0 for r in records)
     summary = json.loads((out.parent / "run.summary.json").read_text())
     assert summary["questions"] == 5 and 0 <= summary["answer_accuracy"] <= 1
     assert "| answer_accuracy |" in (out.parent / "run.summary.md").read_text()
     assert "| answer_accuracy |" in done.stdout
+
+
+def test_facts_shown_and_every_metric_by_kind():
+    questions = [
+        EvalQuestion(id="a", question="?", must=[["three-day", "three days"], ["Beijing"]], sources=["001"]),
+        EvalQuestion(id="b", question="?", must=[["2011-03-15", "15 March 2011"]], sources=["001"],
+                     history=[{"role": "user", "content": "?"}]),
+        EvalQuestion(id="c", question="?", must=[["70"]], sources=["000"], kind="collection"),
+        EvalQuestion(id="d", question="?", answerable=False),
+    ]
+    cited = lambda text, date="": [{"source": "001_x", "title": "T", "location": "", "date": date, "text": text,
+                                    "score": 1.0}]  # noqa: E731
+    results = [  # a: "three days" shown as "three-day" (another gold form), Beijing not shown at all
+        {**_result("a", "three days in Beijing [1]", [], ["001_x"]), "citations": cited("a three-day training")},
+        {**_result("b", "On 15 March 2011 [1].", [], ["001_x"]), "citations": cited("", date="2011-03-15")},
+        {**_result("c", "70 [1].", [], ["000_x"]), "citations": cited("A group of 70 social workers")},
+        _result("d", "none", [], [], abstained=True),
+    ]
+    summary = score_by_kind(questions, results, claims=[(1, 1)] * 4)
+    assert summary["facts_shown"] == 0.75  # 3 of the 4 stated facts are in what the citations show
+    assert [q.kind for q in questions] == ["fact", "follow-up", "collection", "unanswerable"]
+    by_kind = summary["by_kind"]
+    assert set(by_kind) == {"fact", "follow-up", "collection", "unanswerable"}
+    assert by_kind["fact"]["facts_shown"] == 0.5 and by_kind["follow-up"]["facts_shown"] == 1.0
+    assert by_kind["unanswerable"]["abstention_accuracy"] == 1.0 and by_kind["fact"]["questions"] == 1
