@@ -14,10 +14,10 @@ from pathlib import Path
 
 from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
 
+from config import get_settings
 from qa import Answer, Citation
 from qa.llm import build_llm, model_name
 from qa.types import Timings
-from config import get_settings
 from releasebot.evaluation import load_questions, run_eval, summary_markdown
 from vectorstore.embedding import load_embedder
 

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from common import RESULTS, write_json
 
 QUESTIONS = ["Who funded the Macao trainings?", "Who heads IOM's China Liaison Office?"]

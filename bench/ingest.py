@@ -19,6 +19,7 @@ from pathlib import Path
 
 import synthetic
 from common import RESULTS, peak_rss_mib, print_table, temporary_settings, timed, write_json, write_profile
+
 from config import Settings
 
 TARGET = 0.9

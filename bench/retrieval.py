@@ -25,8 +25,18 @@ from collections import defaultdict
 from pathlib import Path
 
 import synthetic
-from common import (QUESTIONS, RESULTS, bench_settings, latency_ms, peak_rss_mib, print_table, timed, write_json,
-                    write_profile)
+from common import (
+    QUESTIONS,
+    RESULTS,
+    bench_settings,
+    latency_ms,
+    peak_rss_mib,
+    print_table,
+    timed,
+    write_json,
+    write_profile,
+)
+
 from config import Settings
 from vectorstore.chunking import PIPELINE_VERSION
 

@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from common import QUESTIONS, print_table, write_json
+
 from config import Settings
 from releasebot.evaluation import is_correct, load_questions
 from vectorstore.chunking import ReleaseChunker

@@ -102,7 +102,8 @@ class Access:
             changes = "anyone can add and delete releases" if self.changes_open else \
                 "adding and deleting releases is off (no credential on a non-loopback host)"
             return f"no credential set: anyone who reaches the port can ask; {changes}"
-        kinds = " and ".join(k for k, on in (("API key", self.api_key), ("chat username/password", self.username)) if on)
+        kinds = " and ".join(kind for kind, on in (("API key", self.api_key), ("chat username/password", self.username))
+                             if on)
         ask = "anyone can ask and list releases (RELEASEBOT_ANONYMOUS_ASK)" if self.ask_open else \
             "asking needs it too"
         return f"credential set ({kinds}): changing the corpus needs it; {ask}"

@@ -13,9 +13,9 @@ import schemathesis
 from gradio_client import Client
 from llama_index.core.llms import CompletionResponse
 
+from config import Settings
 from qa import ModelUnavailableError, ReleaseQA
 from releasebot.api import create_api
-from config import Settings
 from releasebot.releases import safe_filename
 from releasebot.server import build_app, build_bot
 from tests.conftest import RELEASES

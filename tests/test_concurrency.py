@@ -19,9 +19,9 @@ from gradio_client import Client
 from llama_index.core.llms import CompletionResponse, CompletionResponseGen, CustomLLM, LLMMetadata
 from pydantic import PrivateAttr
 
+from config import PROJECT_ROOT
 from qa import ReleaseQA
 from qa.llm import messages_to_chatml
-from config import PROJECT_ROOT
 from releasebot.server import build_app
 from tests.conftest import RELEASES
 from tests.servers import uvicorn_thread

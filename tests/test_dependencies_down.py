@@ -16,8 +16,8 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from qa import ReleaseQA
 from config import Settings
+from qa import ReleaseQA
 from releasebot.server import build_app
 from releasebot.web import ChatApp
 from tests.conftest import RELEASES

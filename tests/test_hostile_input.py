@@ -12,8 +12,8 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from qa import ReleaseQA
 from config import Settings
+from qa import ReleaseQA
 from releasebot.server import build_app
 from releasebot.web import ChatApp
 from tests.conftest import RELEASES
@@ -195,8 +195,8 @@ INJECTED = (
 
 @pytest.mark.llm
 def test_instructions_planted_in_a_release_are_not_followed(bundled_store, tmp_path):
-    from qa.llm import bundled_model_path
     from config import PROJECT_ROOT
+    from qa.llm import bundled_model_path
 
     (tmp_path / "injected").mkdir()
     (tmp_path / "injected" / "injected.txt").write_text(INJECTED)

@@ -376,8 +376,8 @@ time.sleep(120)
 
 
 def test_a_lock_held_by_another_process_is_a_clear_error_not_a_hang(make_settings, releases_copy, monkeypatch):
-    from releasebot.cli import app
     from config import get_settings
+    from releasebot.cli import app
     from vectorstore.ingest import IngestBusyError, Ingestor, ingest_lock_path
     from vectorstore.store import ReleaseStore, StoreUnavailableError
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from config import Settings
 from qa import ReleaseQA
 from qa.llm import bundled_model_path
-from config import Settings
 
 pytestmark = pytest.mark.llm
 MACAO = "000_899311ac7e93267d"

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
+from config import Settings
 from qa import ModelUnavailableError, ReleaseQA
 from qa.llm import bundled_model_path
-from config import Settings
 from tests.servers import free_port, wait_for_port
 
 pytestmark = pytest.mark.llm

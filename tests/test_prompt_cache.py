@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from llama_cpp import Llama
 
+from config import Settings
 from qa.llm import bundled_model_path
 from qa.prompt_cache import PromptStateCache
-from config import Settings
 
 pytestmark = pytest.mark.llm
 PREFIX = "<|im_start|>system\nAnswer in one word.<|im_end|>\n<|im_start|>user\nThe capital of France is"
