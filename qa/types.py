@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 from pydantic import BaseModel, Field
 
+from vectorstore.catalog import country_name
 from vectorstore.records import date_number
 
 
@@ -83,7 +84,7 @@ class Answer(BaseModel):
 
 @dataclass
 class Filters:
-    """Restrict retrieval to some releases, a dateline location, or a date range (ISO dates, inclusive)."""
+    """Restrict retrieval to some releases, a country (or a dateline's place), or a date range (ISO, inclusive)."""
 
     release_ids: list[str] = field(default_factory=list)
     location: str | None = None
@@ -94,8 +95,10 @@ class Filters:
         filters: list[MetadataFilter] = []
         if self.release_ids:
             filters.append(MetadataFilter(key="release_id", value=list(self.release_ids), operator=FilterOperator.IN))
-        if self.location:
-            filters.append(MetadataFilter(key="location", value=self.location, operator=FilterOperator.EQ))
+        if self.location:  # a country matches every release about it (the catalog's); another place its dateline
+            country = country_name(self.location)
+            filters.append(MetadataFilter(key="country", value=country, operator=FilterOperator.EQ) if country
+                           else MetadataFilter(key="location", value=self.location, operator=FilterOperator.EQ))
         if self.date_from or self.date_to:  # releases without a date (0) never match a date range
             low = _date_num(self.date_from) if self.date_from else 1
             filters.append(MetadataFilter(key="date_num", value=low, operator=FilterOperator.GTE))

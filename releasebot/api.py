@@ -20,6 +20,7 @@ from qa import Answer, Citation, EmptyStoreError, Filters, QuestionError, Releas
 from qa.errors import USER_ERRORS
 from releasebot.access import Ability, Access
 from releasebot.releases import UploadRefusedError, add_releases, delete_release
+from vectorstore.catalog import listed
 from vectorstore.ingest import Ingestor
 
 log = logging.getLogger(__name__)
@@ -137,8 +138,12 @@ class ModelList(BaseModel):
 class ReleaseInfo(BaseModel):
     id: str
     title: str
-    location: str
-    date: str
+    location: str = Field(description="The dateline's place, as written.")
+    date: str = Field(description="Publication date (ISO), where known.")
+    date_source: str = Field(default="", description="How the date is known: photo (a dated image path) or text.")
+    country: str = Field(default="", description="The country the release is about (pycountry's name).")
+    countries: list[str] = Field(default=[], description="Countries the release names.")
+    organisations: list[str] = Field(default=[], description="Organisations the release names.")
     chunks: int
 
 
@@ -298,9 +303,14 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
 
     @v1.get("/releases", response_model=list[ReleaseInfo], dependencies=needs("ask"))
     def list_releases():
-        return [ReleaseInfo(id=rid, title=r.title, location=r.location, date=r.date,
-                            chunks=sum(have for have, _ in r.versions.values()))
-                for rid, r in sorted(bot.store.releases().items())]
+        catalog = bot.retriever.metadata
+        return [ReleaseInfo(
+            id=rid, title=r.title, location=r.location, date=r.date,
+            date_source=catalog.get(rid, {}).get("date_source", ""), country=catalog.get(rid, {}).get("country", ""),
+            countries=listed(catalog.get(rid, {}).get("countries")),
+            organisations=listed(catalog.get(rid, {}).get("organisations")),
+            chunks=sum(have for have, _ in r.versions.values()),
+        ) for rid, r in sorted(bot.store.releases().items())]
 
     @v1.post("/releases", response_model=Uploaded, dependencies=needs("change"))
     def upload_releases(files: Annotated[list[UploadFile], File(description=".txt or .html release files")]):

@@ -70,7 +70,7 @@ class ChatApp:
     def release_choices(self) -> tuple[list[tuple[str, str]], list[str]]:
         metadata = self.bot.retriever.metadata
         releases = sorted((f"{m['title']} ({rid})", rid) for rid, m in metadata.items())
-        locations = sorted({m.get("location", "") for m in metadata.values()} - {""})
+        locations = sorted({m.get(key, "") for m in metadata.values() for key in ("country", "location")} - {""})
         return releases, locations
 
     def may_change(self, request: gr.Request | None, credential: str | None) -> bool:
@@ -108,7 +108,7 @@ class ChatApp:
                             info="llm: written by the local model; extractive: the best sentences, instantly")
             k = gr.Slider(1, 20, value=self.settings.top_k, step=1, label="Passages to retrieve", render=False)
             release_filter = gr.Dropdown(releases, multiselect=True, label="Only these releases", render=False)
-            location_filter = gr.Dropdown(locations, value=None, label="Only releases from this location",
+            location_filter = gr.Dropdown(locations, value=None, label="Only releases about this country or place",
                                           render=False)
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3):

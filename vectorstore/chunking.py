@@ -8,6 +8,7 @@ from llama_index.core import Document
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import TextNode
 
+from vectorstore.catalog import LIST_SEPARATOR, build_catalog
 from vectorstore.records import CleanRelease, date_number
 
 # Bump when cleaning or chunking changes what a release turns into: stored releases then re-ingest.
@@ -22,13 +23,20 @@ def release_fingerprint(release: CleanRelease, chunk_size: int, chunk_overlap: i
 
 
 def release_metadata(release: CleanRelease) -> dict[str, str | int]:
-    """Flat, Chroma-safe metadata shared by every chunk of a release."""
+    """Flat, Chroma-safe metadata shared by every chunk of a release, its catalog entry included."""
+    catalog = build_catalog(release)
     return {
         "release_id": release.id,
         "title": release.title,
         "location": release.location or "",
-        "date": release.date or "",
-        "date_num": date_number(release.date) if release.date else 0,
+        "date": catalog.date,
+        "date_num": date_number(catalog.date) if catalog.date else 0,
+        "date_source": catalog.date_source,
+        "country": catalog.country,
+        "country_source": catalog.country_source,
+        "place": catalog.place,
+        "countries": LIST_SEPARATOR.join(catalog.countries),
+        "organisations": LIST_SEPARATOR.join(catalog.organisations),
         "source_path": release.source_path,
         "sha256": release.sha256,
         "content_hash": release.content_hash,

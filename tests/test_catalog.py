@@ -1,0 +1,50 @@
+"""The release catalog on the five real releases: dates with their source, countries and places normalised,
+countries and organisations named; stored with the chunks and used by the location filter."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa import Filters, ReleaseQA
+from vectorstore.catalog import build_catalog, country_name
+
+CHINA = {"000", "001", "002", "003"}
+
+
+@pytest.fixture(scope="module")
+def catalogs(cleaned):
+    return {rid: build_catalog(release) for rid, release in cleaned.items()}
+
+
+def test_countries_and_places_are_normalised(catalogs):
+    assert {rid: c.country for rid, c in catalogs.items()} == {
+        "000": "China", "001": "China", "002": "China", "003": "China", "004": "Timor-Leste"}
+    assert (catalogs["003"].place, catalogs["003"].country_source) == ("Beijing", "dateline")  # a province of China
+    assert catalogs["001"].country_source == "text" and catalogs["004"].country_source == "text"
+
+
+def test_dates_are_known_with_their_source_and_never_guessed(catalogs):
+    assert (catalogs["001"].date, catalogs["001"].date_source) == ("2011-03-15", "photo")  # cn20110315_1.jpg
+    # "16 to 23 October", "this week", "(02/07)": no year, so no date.
+    assert all(catalogs[rid].date == "" and catalogs[rid].date_source == "" for rid in ("000", "002", "003", "004"))
+
+
+def test_countries_and_organisations_named(catalogs):
+    assert {"Mongolia", "Viet Nam", "Thailand", "Russian Federation", "China"} <= set(catalogs["000"].countries)
+    assert {"Viet Nam", "Lao People's Democratic Republic", "Myanmar"} <= set(catalogs["002"].countries)
+    assert catalogs["001"].countries == ["China"] and catalogs["004"].countries == ["Timor-Leste"]
+    assert "Ministry of Civil Affairs" in catalogs["001"].organisations
+    assert "Bureau of Population, Refugees and Migration (PRM)" in catalogs["002"].organisations
+    assert {"Alola Foundation", "Ministry of Foreign Affairs"} <= set(catalogs["004"].organisations)
+    assert country_name("Russia") == "Russian Federation" and country_name("In") is None
+
+
+def test_the_location_filter_finds_every_release_about_a_country(bundled_store):
+    bot = ReleaseQA.from_settings(bundled_store, load_llm=False)
+    assert {rid: m["country"] for rid, m in bot.retriever.metadata.items() if m["country"] == "China"}.keys() \
+        == {rid for rid in bot.retriever.metadata if rid[:3] in CHINA}
+    for location in ("China", "china"):
+        found = bot.retrieve("counter-trafficking training", k=20, filters=Filters(location=location)).retrieved
+        assert {rid[:3] for rid in found} == CHINA
+    found = bot.retrieve("counter-trafficking training", k=20, filters=Filters(location="Beijing")).retrieved
+    assert {rid[:3] for rid in found} == {"003"}  # a place: the dateline's
