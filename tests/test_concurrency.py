@@ -52,7 +52,7 @@ class EchoingLLM(CustomLLM):
         question = prompt.rsplit("Question:", 1)[-1].split("<|im_end|>")[0]
         asked = set(WORD.findall(question.lower())) - {"the", "of", "in", "a", "to", "and", "what", "who", "how"}
         best, best_score = "NOT FOUND", 0
-        for number, text in re.findall(r"^\[(\d+)\][^:]*: (.*)$", prompt, re.M):
+        for number, text in re.findall(r"^\[(\d+)\] Title: .*\n(?:(?!Text: ).*\n)?Text: (.*)$", prompt, re.M):
             for sentence in re.split(r"(?<=[.!?])\s+", text):
                 score = len(asked & set(WORD.findall(sentence.lower())))
                 if score > best_score and len(sentence) > 20:
