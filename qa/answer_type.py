@@ -28,14 +28,14 @@ _HOW_MANY = re.compile(r"\bhow many ((?:[\w-]+ ){0,3}?[\w-]+?)(?= (?:were|was|ar
                        r"would|can|could|should|took|take|attended|received|got)\b|\?|$)", re.I)
 # "How many people …" is answered by a count of any kind of person ("70 social workers"), not of shelters.
 _PEOPLE = {"people", "persons", "participants", "attendees", "individuals"}
-_PERSON_NOUNS = {"people", "person", "participant", "attendee", "individual", "worker", "officer", "professional",
+PERSON_NOUNS = {"people", "person", "participant", "attendee", "individual", "worker", "officer", "professional",
                  "manager", "women", "men", "children", "child", "victim", "staff", "police", "official", "student",
                  "journalist", "member", "expert", "trainee", "delegate", "representative", "applicant", "migrant",
                  "employee", "volunteer", "inspector", "guard", "nurse", "doctor", "teacher", "leader"}
 _SCALE = re.compile(r"\d[\d,.]*\s*(million|billion|thousand|m|bn|k)\b", re.I)
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     return re.sub(r"(ies|es|s)$", "", word.lower())
 
 
@@ -54,12 +54,12 @@ def _counts(claim: str, thing: str | None) -> bool:
         return False
     if not thing:
         return True
-    counted = _stem(thing.split()[-1])
-    wanted = {_stem(noun) for noun in _PERSON_NOUNS} if counted in {_stem(p) for p in _PEOPLE} else {counted}
+    counted = stem(thing.split()[-1])
+    wanted = {stem(noun) for noun in PERSON_NOUNS} if counted in {stem(p) for p in _PEOPLE} else {counted}
     for match in numbers:
         after = re.findall(r"[\w-]+", claim[match.end():])[:4]
         before = re.findall(r"[\w-]+", claim[:match.start()])[-3:]
-        if wanted & {_stem(word) for word in after + before}:
+        if wanted & {stem(word) for word in after + before}:
             return True
     return False
 

@@ -38,6 +38,11 @@ WITHHELD = "[a sentence addressed to an AI model was withheld]"
 SCORE_MARGIN = 0.2
 
 
+def published(iso: str) -> str:
+    """An ISO date as the model and the reader see it: "15 March 2011"."""
+    return f"{date.fromisoformat(iso):%-d %B %Y}"
+
+
 @dataclass
 class Passage:
     """One release's evidence, numbered as the model and the reader see it."""
@@ -55,8 +60,8 @@ class Passage:
     @property
     def fields(self) -> str:
         """The release's known metadata, labelled: "Published: 15 March 2011; Place: China"."""
-        published = f"Published: {date.fromisoformat(self.date):%-d %B %Y}" if self.date else ""
-        return "; ".join(part for part in (published, f"Place: {self.location}" if self.location else "") if part)
+        when = f"Published: {published(self.date)}" if self.date else ""
+        return "; ".join(part for part in (when, f"Place: {self.location}" if self.location else "") if part)
 
     @property
     def text(self) -> str:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from config import Settings
 from qa import Answer, Citation, EmptyStoreError, Filters, QuestionError, ReleaseQA, Retrieved
+from qa.archive import ArchiveQA
 from qa.errors import USER_ERRORS
 from releasebot.access import Ability, Access
 from releasebot.releases import UploadRefusedError, add_releases, delete_release
@@ -202,6 +203,7 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
     """The API over one ReleaseQA; ``releasebot.server`` mounts the chat beside it."""
     ingestor = ingestor or Ingestor(settings, store=bot.store)
     access = Access.from_settings(settings)
+    archive = ArchiveQA(bot)  # collection questions; every other question goes on to the single-fact engine
 
     def needs(ability: Ability) -> list:
         """Route dependencies refusing requests that may not do ``ability`` (docs/RELIABILITY.md: who can do what).
@@ -246,7 +248,7 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
     def chat_completions(body: ChatRequest):
         """OpenAI-compatible; with ``stream`` the answer comes as server-sent ``chat.completion.chunk`` events."""
         question, history = body.conversation()
-        items = bot.stream(question, history, mode=body.mode, k=body.k, filters=body.filters)
+        items = archive.stream(question, history, mode=body.mode, k=body.k, filters=body.filters)
         head = _started(items)
         made = dict(id=f"chatcmpl-{uuid.uuid4().hex}", created=int(time.time()), model=answering_model(body.mode))
         if not body.stream:
@@ -298,8 +300,8 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
     @v1.post("/ask", response_model=Answer, dependencies=needs("ask"))
     def ask(body: AskRequest):
         """The whole verified answer: text with [n] markers, citations, claims, timings."""
-        return bot.ask(body.question, [turn.model_dump() for turn in body.history], mode=body.mode, k=body.k,
-                       filters=body.filters)
+        return archive.ask(body.question, [turn.model_dump() for turn in body.history], mode=body.mode, k=body.k,
+                           filters=body.filters)
 
     @v1.get("/releases", response_model=list[ReleaseInfo], dependencies=needs("ask"))
     def list_releases():

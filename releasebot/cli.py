@@ -102,6 +102,7 @@ def ask(
 ) -> None:
     """Answer a question from the stored releases, with numbered, verified sources."""
     from qa import Answer, Filters, ReleaseQA, Retrieved
+    from qa.archive import ArchiveQA
     from qa.errors import USER_ERRORS
 
     if mode not in (None, "llm", "extractive"):
@@ -110,7 +111,7 @@ def ask(
     filters = Filters(release_ids=release or [], location=location, date_from=date_from, date_to=date_to)
     live = sys.stderr.isatty() and not as_json
     try:
-        bot = ReleaseQA.from_settings(settings, load_llm=(mode or settings.mode) == "llm")
+        bot = ArchiveQA(ReleaseQA.from_settings(settings, load_llm=(mode or settings.mode) == "llm"))
         answer: Answer | None = None
         for item in bot.stream(question, mode=mode, k=k, filters=filters):
             if isinstance(item, Answer):
@@ -150,6 +151,7 @@ def evaluate(
 ) -> None:
     """Run a question set through the pipeline and report accuracy, citations, retrieval and latency."""
     from qa import ReleaseQA
+    from qa.archive import ArchiveQA
     from qa.errors import USER_ERRORS
     from releasebot.evaluation import QuestionSetError, load_questions, run_eval, summary_markdown
 
@@ -158,7 +160,7 @@ def evaluate(
     settings = get_settings()
     try:
         items = load_questions(questions)
-        bot = ReleaseQA.from_settings(settings, load_llm=(mode or settings.mode) == "llm")
+        bot = ArchiveQA(ReleaseQA.from_settings(settings, load_llm=(mode or settings.mode) == "llm"))
         summary = run_eval(lambda q: bot.ask(q.question, q.history, mode=mode, k=k), items, out)
     except (QuestionSetError, *USER_ERRORS) as exc:
         raise _fail(str(exc)) from exc

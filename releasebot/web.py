@@ -11,6 +11,7 @@ import gradio as gr
 
 from config import Settings
 from qa import Answer, Filters, ReleaseQA, Retrieved
+from qa.archive import ArchiveQA
 from qa.errors import USER_ERRORS
 from releasebot import render
 from releasebot.access import Access
@@ -36,6 +37,7 @@ class ChatApp:
         self.settings = settings
         self.ingestor = ingestor or Ingestor(settings, store=bot.store)
         self.access = Access.from_settings(settings)
+        self.archive = ArchiveQA(bot)  # collection questions; every other question goes on to the engine
 
     # --- answering
     def respond(self, message: str, history: list[dict], mode: str, k: float, releases: list[str] | None,
@@ -44,10 +46,10 @@ class ChatApp:
         filters = Filters(release_ids=list(releases or []), location=location or None)
         partial = ""
         try:
-            for item in self.bot.stream(message, history, mode=mode, k=int(k), filters=filters):
-                if isinstance(item, Retrieved):
-                    yield f"🔎 Searching done: {len(item.passages)} passages from {len(item.retrieved)} releases…", \
-                        render.found_panel(item.passages)
+            for item in self.archive.stream(message, history, mode=mode, k=int(k), filters=filters):
+                if isinstance(item, Retrieved):  # before the answer, or (collections) after each item of it
+                    status = f"🔎 Searching done: {len(item.passages)} passages from {len(item.retrieved)} releases…"
+                    yield render.chat_text(partial) if partial else status, render.found_panel(item.passages)
                 elif isinstance(item, str):
                     partial += item
                     yield render.chat_text(partial), gr.skip()
@@ -62,7 +64,7 @@ class ChatApp:
     def chat_api(self, message: str, history: list[dict] | None = None) -> str:
         """Answer one question (with optional chat history); returns the answer text with its [n] markers."""
         try:
-            return self.bot.ask(message, history or []).text
+            return self.archive.ask(message, history or []).text
         except USER_ERRORS as exc:
             raise gr.Error(str(exc)) from exc
 

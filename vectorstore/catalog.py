@@ -19,7 +19,8 @@ from vectorstore.records import CleanRelease
 
 # A full date written out: "15 March 2011", "March 15, 2011", "2011-03-15".
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_FULL_DATE = re.compile(rf"\b(\d{{1,2}} {_MONTH},? (?:19|20)\d\d|{_MONTH} \d{{1,2}},? (?:19|20)\d\d|(?:19|20)\d\d-\d\d-\d\d)\b")
+_FULL_DATE = re.compile(rf"\b(\d{{1,2}} {_MONTH},? (?:19|20)\d\d|{_MONTH} \d{{1,2}},? (?:19|20)\d\d"
+                        r"|(?:19|20)\d\d-\d\d-\d\d)\b")
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+|the\s+)?[A-Z][\w'’-]*)*")
 _ORGANISATION = re.compile(
     r"\b(?:(?:the\s+)?(?:US\s+|UN\s+|EU\s+)?[A-Z][\w'’-]*\s+){0,5}?"
@@ -81,7 +82,7 @@ def country_name(text: str) -> str | None:
     return None
 
 
-def _named_countries(text: str) -> Counter[str]:
+def named_countries(text: str) -> Counter[str]:
     found: Counter[str] = Counter()
     for match in _CAPITALISED.finditer(text):
         words = match.group().split()
@@ -112,7 +113,7 @@ def _publication_date(release: CleanRelease) -> tuple[str, str]:
 
 def build_catalog(release: CleanRelease) -> Catalog:
     date, date_source = _publication_date(release)
-    named = _named_countries(release.text)
+    named = named_countries(release.text)
     country, source, place = "", "", ""
     if release.location:
         _, provinces = _places()

@@ -1,0 +1,256 @@
+"""Questions about the archive as a whole: which releases mention X, lists across releases, totals, how many
+releases, and the catalog ("what was published in 2011?"). Other questions go to the single-fact engine.
+
+Every release that passes the filters is checked on its own (not a top-k of chunks), each item is cited to its
+own sentence through the engine's citation check, items come in date order where dates are known, and counts
+and sums are computed here from the cited items, never by the model.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from qa.answer_type import PERSON_NOUNS
+from qa.citations import render
+from qa.engine import ReleaseQA, Retrieved
+from qa.evidence import Passage, published
+from qa.text import Sentence, content_terms
+from qa.types import Answer, Filters, Timings
+from vectorstore.catalog import country_name
+
+_EVENTS = r"(?:releases?|trainings?|workshops?|seminars?|courses?)"
+_LIST = re.compile(rf"\b(?:which|what) (?:of the )?{_EVENTS}\b|^\s*list\b|\b(?:every|all(?: the)?) {_EVENTS}\b", re.I)
+_TOTAL = re.compile(r"\bhow many\b.*\b(in total|total|altogether|combined|across)\b", re.I)
+_COUNT_RELEASES = re.compile(r"\bhow many releases\b", re.I)
+_PUBLISHED = re.compile(r"\bwhat (?:was|were|has been|have been) published\b"
+                        r"|\breleases? (?:do you have|are there)\b", re.I)
+_PLACE = re.compile(r"\b(?:in|about|from|on)\s+((?:[A-Z][\w'’-]*\s?){1,3})")
+_YEAR = re.compile(r"\b(in|during|since|after|before|until)\s+((?:19|20)\d\d)\b", re.I)
+# Words that shape a collection question rather than say what it is about.
+_FRAME = {"which", "what", "releas", "mention", "list", "everi", "all", "each", "total", "mani", "much", "publish",
+          "iom", "held", "across", "combin", "altogeth", "name", "do", "have", "talk"}
+_NUMBER_WORD = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "twelve": 12, "twenty": 20}
+_AMOUNT = r"(\d[\d,]*|" + "|".join(_NUMBER_WORD) + r")"
+# "two groups of 35 participants": a multiplier; "Some 120 officers": a count of people.
+_GROUPS = re.compile(rf"\b{_AMOUNT}\s+(?:groups?|sessions?|classes|teams?)\s+of\s+{_AMOUNT}\s+([\w-]+(?:\s+[\w-]+)?)",
+                     re.I)
+_PEOPLE = re.compile(rf"\b{_AMOUNT}\s+((?:[\w-]+\s+){{0,2}}[\w-]+)", re.I)
+# One sentence of a release must hold every group of the subject's terms; of a subject this long, all but one
+# (a release may word one differently: "Chinese National Plan of Action" for "China's").
+LONG_SUBJECT = 5
+
+
+def _number(text: str) -> int:
+    return _NUMBER_WORD.get(text.lower()) or int(text.replace(",", ""))
+
+
+@dataclass
+class Plan:
+    """What a collection question asks: its kind, what it is about (groups of alternative terms: a release must
+    hold one term of most groups), and the filters its words imply."""
+
+    kind: str  # list (of releases, with their count), total (a sum of counts, from cited addends)
+    subject: list[set[str]]
+    filters: Filters = field(default_factory=Filters)
+
+
+def _subject(text: str) -> list[set[str]]:
+    """Content terms grouped into alternatives: "counter-trafficking" is one group {counter, traffick}, and so are
+    plural nouns joined by and/or ("trainings and workshops": {train, workshop})."""
+    groups: list[set[str]] = []
+    joined, previous = False, ""
+    for word in re.findall(r"[\w'’]+(?:-[\w'’]+)*", text):
+        if word.lower() in ("and", "or"):
+            joined = bool(groups) and previous.endswith("s")
+            continue
+        terms = {t for t in content_terms(word.replace("-", " ")) if t not in _FRAME}
+        if terms and joined and word.endswith("s"):
+            groups[-1] |= terms
+        elif terms and not any(terms <= group for group in groups):
+            groups.append(terms)
+        joined, previous = False, word
+    return groups
+
+
+def plan(question: str, filters: Filters | None = None) -> Plan | None:
+    """The plan of a collection question, or None for a single-fact question."""
+    if _TOTAL.search(question):
+        kind = "total"
+    elif _COUNT_RELEASES.search(question) or _LIST.search(question) or _PUBLISHED.search(question):
+        kind = "list"  # the answer's closing line counts the releases listed
+    else:
+        return None
+    found = replace(filters or Filters())
+    text = question
+    for match in _PLACE.finditer(question):  # "held in China", "about Timor-Leste": a filter, not the subject
+        if (country := country_name(match.group(1).strip(" ?.")) or None) and not found.location:
+            found.location, text = country, text.replace(match.group(0), " ")
+    if year := _YEAR.search(question):
+        word, value = year.group(1).lower(), year.group(2)
+        if word in ("in", "during"):
+            found.date_from, found.date_to = f"{value}-01-01", f"{value}-12-31"
+        elif word == "since":
+            found.date_from = f"{value}-01-01"
+        elif word == "after":
+            found.date_from = f"{int(value) + 1}-01-01"
+        elif word == "before":
+            found.date_to = f"{int(value) - 1}-12-31"
+        else:  # until
+            found.date_to = f"{value}-12-31"
+        text = text.replace(year.group(0), " ")
+    subject = _subject(text)
+    return Plan(kind, subject, found)
+
+
+class ArchiveQA:
+    """Answers collection questions over every release; hands every other question to ``ReleaseQA``.
+
+    Front ends call ``stream``/``ask`` here as they would on the engine: the same items come out
+    (``Retrieved``, text deltas, the verified ``Answer``); here a ``Retrieved`` with the items so far follows
+    each item, so a sources panel fills as they arrive.
+    """
+
+    def __init__(self, bot: ReleaseQA):
+        self.bot = bot
+
+    def ask(self, question: str, history: list[dict] | None = None, **options) -> Answer:
+        answer = None
+        for item in self.stream(question, history, **options):
+            answer = item
+        return answer
+
+    def stream(self, question: str, history: list[dict] | None = None, *, mode: str | None = None,
+               k: int | None = None, filters: Filters | None = None) -> Iterator[Retrieved | str | Answer]:
+        question = self.bot.validate(question)
+        found = plan(question, filters)
+        if found is None or history:
+            yield from self.bot.stream(question, history, mode=mode, k=k, filters=filters)
+            return
+        started = time.perf_counter()
+        releases = self._releases(found.filters)
+        yield Retrieved(question, [], releases, time.perf_counter() - started)
+        timings = Timings(retrieval_s=time.perf_counter() - started)
+        items = self._total(found, releases) if found.kind == "total" else self._items(found, releases)
+        passages, lines, values = [], [], []
+        for passage, line, value in items:
+            passage.number = len(passages) + 1
+            passages.append(passage)
+            lines.append(f"{line} [{passage.number}]")
+            values.append(value)
+            if timings.ttft_s is None:
+                timings.ttft_s = time.perf_counter() - started
+            yield ("" if len(lines) == 1 else "\n") + lines[-1]
+            yield Retrieved(question, list(passages), releases, timings.retrieval_s)  # the sources panel fills
+        closing = _closing(found.kind, values, len(releases))
+        yield "\n" + closing
+        verified = self.bot.verifier.verify("\n".join(lines), passages) if passages else None
+        timings.total_s = time.perf_counter() - started
+        abstained = verified is None or verified.abstained
+        yield Answer(
+            question=question, standalone_question=question,
+            text=self.bot.prompts.abstain if abstained else "\n".join(
+                [*(f"- {render([claim])}" for claim in verified.claims), closing]),
+            citations=[] if abstained else verified.citations, claims=[] if abstained else verified.claims,
+            abstained=abstained, retrieved=[p.release_id for p in passages], timings=timings, model="archive",
+            mode=mode or self.bot.settings.mode,
+        )
+
+    # --- the releases a question covers
+    def _releases(self, filters: Filters) -> list[str]:
+        """Every stored release passing the filters, in date order (undated last), then by id."""
+        self.bot.retriever.refresh()
+        metadata = self.bot.retriever.metadata
+        allowed = set(metadata)
+        if filters.release_ids:
+            allowed &= set(filters.release_ids)
+        if filters.location:
+            country = country_name(filters.location)
+            allowed = {r for r in allowed if (metadata[r].get("country") if country else metadata[r].get("location"))
+                       == (country or filters.location)}
+        if filters.date_from or filters.date_to:
+            low, high = (filters.date_from or "0000"), (filters.date_to or "9999")
+            allowed = {r for r in allowed if metadata[r].get("date") and low <= metadata[r]["date"] <= high}
+        return sorted(allowed, key=lambda r: (metadata[r].get("date") or "9999", r))
+
+    def _sentences(self, release_id: str) -> Passage:
+        return self.bot.evidence.whole_release(release_id, self.bot.retriever.texts, self.bot.retriever.metadata)
+
+    def _best(self, subject: list[set[str]], release_id: str) -> tuple[float, Sentence] | None:
+        """The release's sentence holding most of the subject's groups (its share), if it holds enough of them."""
+        whole = self._sentences(release_id)
+        if not subject:
+            return 1.0, whole.sentences[0]
+        held = [sum(bool(group & set(content_terms(s.text))) for group in subject) for s in whole.sentences]
+        best = int(np.argmax(held))
+        return (held[best] / len(subject), whole.sentences[best]) \
+            if held[best] >= len(subject) - (len(subject) >= LONG_SUBJECT) else None
+
+    def _passage(self, release_id: str, sentences: list[Sentence], score: float) -> Passage:
+        meta = self.bot.retriever.metadata[release_id]
+        return Passage(0, release_id, meta["title"], meta.get("location", ""), meta.get("date", ""), sentences,
+                       {s.index: score for s in sentences}, score)
+
+    # --- answers: (passage, line, value) per item
+    def _items(self, found: Plan, releases: list[str]) -> Iterator[tuple[Passage, str, tuple[int, str]]]:
+        """One item per release that holds the subject: its title and date, and the sentence that says so."""
+        for release_id in releases:
+            if (best := self._best(found.subject, release_id)) is None:
+                continue
+            score, sentence = best
+            passage = self._passage(release_id, [sentence], score)
+            when = f" ({published(passage.date)})" if passage.date else ""
+            yield passage, f"- {passage.title}{when}: “{sentence.text.replace(chr(10), '; ')}”", (1, "1")
+
+    def _total(self, found: Plan, releases: list[str]) -> Iterator[tuple[Passage, str, tuple[int, str]]]:
+        """Each count of people in the releases that hold every term of the subject (but the people counted),
+        an addend cited to its own sentence."""
+        asked = _asked_noun(found.subject)
+        for release_id in releases:
+            terms = set(content_terms(self.bot.retriever.texts[release_id]))
+            if not all(group & terms for group in found.subject if not group & asked):
+                continue
+            for sentence in self._sentences(release_id).sentences:
+                for value, people in _people_counts(sentence.text, asked):
+                    yield self._passage(release_id, [sentence], 1.0), f"- {people}", value
+
+
+def _closing(kind: str, values: list[tuple[int, str]], checked: int) -> str:
+    """The count or sum, computed from the cited items (each as written: "2 × 35"); how many releases were checked."""
+    of = f"{checked} release{'s' if checked != 1 else ''} checked"
+    if kind == "total":
+        return f"Total: {' + '.join(shown for _, shown in values)} = {sum(v for v, _ in values)} ({of})." \
+            if values else f"No counts found ({of})."
+    return f"{len(values)} release{'s' if len(values) != 1 else ''} ({of})."
+
+
+def _asked_noun(subject: list[set[str]]) -> set[str]:
+    """The people a total asks about (content terms): the subject's person nouns, or any kind of person."""
+    people = set(content_terms(" ".join(PERSON_NOUNS)))
+    named = {term for group in subject for term in group if term in people}
+    return named - set(content_terms("people person participant professional")) or people
+
+
+def _people_counts(text: str, asked: set[str]) -> Iterator[tuple[tuple[int, str], str]]:
+    """((70, "2 × 35"), "two groups of 35 participants"), ((120, "120"), "120 officers"): counts of the people asked
+    about, with how each adds up."""
+    taken: list[tuple[int, int]] = []
+    for match in _GROUPS.finditer(text):
+        if set(content_terms(match.group(3))) & asked:
+            taken.append(match.span())
+            groups, size = _number(match.group(1)), _number(match.group(2))
+            yield (groups * size, f"{groups} × {size}"), match.group(0)
+    for match in _PEOPLE.finditer(text):
+        if any(a <= match.start() < b for a, b in taken) or re.fullmatch(r"(19|20)\d\d", match.group(1)):
+            continue
+        words = match.group(2).split()
+        # "70 social workers": the count runs to the first word naming people asked about.
+        ending = next((i for i, word in enumerate(words) if set(content_terms(word)) & asked), None)
+        if ending is not None:
+            value = _number(match.group(1))
+            yield (value, str(value)), f"{match.group(1)} {' '.join(words[:ending + 1])}"

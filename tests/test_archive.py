@@ -1,0 +1,70 @@
+"""Questions about the archive as a whole, on the five real releases (real store, embedder, citation check):
+complete lists with an item per release cited to its own sentence, sums computed from cited addends, the
+catalog, and single-fact questions handed on to the engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa import Answer, ReleaseQA, Retrieved
+from qa.archive import ArchiveQA, plan
+from tests.fakes import ScriptedLLM
+
+
+@pytest.fixture(scope="module")
+def archive(bundled_store) -> ArchiveQA:
+    return ArchiveQA(ReleaseQA.from_settings(bundled_store, llm=ScriptedLLM(replies=[])))
+
+
+def _cited(answer: Answer) -> list[str]:
+    return [c.source[:3] for c in answer.citations]
+
+
+def test_which_releases_mention_the_plan_of_action(archive):
+    answer = archive.ask("Which releases mention China's National Plan of Action for 2008-2012?")
+    assert not answer.abstained and _cited(answer) == ["001", "002"]  # each item cited to its own release
+    assert "National Plan of Action" in answer.citations[0].sentence and "(2008–2012)" in answer.citations[0].sentence
+    assert "(2008-2012)" in answer.citations[1].sentence
+    assert answer.text.endswith("2 releases (5 releases checked).")
+    assert "(15 March 2011)" in answer.text.splitlines()[0]  # dates where known, items in date order
+
+
+def test_the_macao_total_is_computed_from_three_cited_addends(archive):
+    answer = archive.ask("How many Macao professionals in total were to be trained across the three sessions?")
+    assert answer.text.splitlines()[-1] == "Total: 70 + 2 × 35 + 120 = 260 (5 releases checked)."
+    assert _cited(answer) == ["000", "000", "000"]
+    sentences = [c.sentence for c in answer.citations]
+    assert "70 social workers" in sentences[0] and "two groups of 35 participants" in sentences[1]
+    assert "Some 120 officers" in sentences[2]
+    assert [line[-4:] for line in answer.text.splitlines()[:3]] == ["[1].", "[2].", "[3]."]
+
+
+def test_every_training_in_china_and_only_those_a_funder_supported(archive):
+    trainings = archive.ask("List the counter-trafficking trainings and workshops IOM held in China.")
+    assert sorted(_cited(trainings)) == ["000", "001", "002", "003"] and "(4 releases checked)" in trainings.text
+    funded = archive.ask("Which of the trainings were supported by the US State Department's Bureau of Population, "
+                         "Refugees and Migration?")
+    assert _cited(funded) == ["001", "002"]
+
+
+def test_catalog_questions_are_answered_from_the_catalog(archive):
+    assert _cited(archive.ask("Which releases do you have about Timor-Leste?")) == ["004"]
+    assert _cited(archive.ask("What was published in 2011?")) == ["001"]
+    assert _cited(archive.ask("How many releases mention Thailand?")) == ["000"]
+
+
+def test_items_stream_as_each_release_is_checked(archive):
+    items = list(archive.stream("Which releases mention China's National Plan of Action for 2008-2012?"))
+    assert isinstance(items[0], Retrieved) and items[0].passages == [] and len(items[0].retrieved) == 5
+    texts = [item for item in items if isinstance(item, str)]
+    assert texts[0].startswith("- IOM and China Work to Protect") and "[1]" in texts[0]
+    panels = [item for item in items if isinstance(item, Retrieved)][1:]
+    assert [len(panel.passages) for panel in panels] == [1, 2]  # the sources panel fills item by item
+    assert isinstance(items[-1], Answer)
+
+
+def test_single_fact_questions_go_to_the_engine(archive):
+    assert plan("Who funded the Macao trainings?") is None
+    archive.bot._llm.replies.append("The Social Welfare Bureau of the MSAR [1].")
+    answer = archive.ask("Who funded the Macao trainings?")
+    assert answer.model != "archive" and "Social Welfare Bureau" in answer.text
