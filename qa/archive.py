@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from llama_index.core.vector_stores.utils import build_metadata_filter_fn
 
 from qa.answer_type import PERSON_NOUNS
 from qa.citations import render
@@ -89,7 +90,7 @@ def plan(question: str, filters: Filters | None = None) -> Plan | None:
     found = replace(filters or Filters())
     text = question
     for match in _PLACE.finditer(question):  # "held in China", "about Timor-Leste": a filter, not the subject
-        if (country := country_name(match.group(1).strip(" ?.")) or None) and not found.location:
+        if (country := country_name(match.group(1).strip(" ?."))) and not found.location:
             found.location, text = country, text.replace(match.group(0), " ")
     if year := _YEAR.search(question):
         word, value = year.group(1).lower(), year.group(2)
@@ -166,17 +167,9 @@ class ArchiveQA:
         """Every stored release passing the filters, in date order (undated last), then by id."""
         self.bot.retriever.refresh()
         metadata = self.bot.retriever.metadata
-        allowed = set(metadata)
-        if filters.release_ids:
-            allowed &= set(filters.release_ids)
-        if filters.location:
-            country = country_name(filters.location)
-            allowed = {r for r in allowed if (metadata[r].get("country") if country else metadata[r].get("location"))
-                       == (country or filters.location)}
-        if filters.date_from or filters.date_to:
-            low, high = (filters.date_from or "0000"), (filters.date_to or "9999")
-            allowed = {r for r in allowed if metadata[r].get("date") and low <= metadata[r]["date"] <= high}
-        return sorted(allowed, key=lambda r: (metadata[r].get("date") or "9999", r))
+        # The same filters retrieval applies, evaluated by llama-index on each release's metadata.
+        passes = build_metadata_filter_fn(metadata.__getitem__, filters.to_metadata_filters())
+        return sorted(filter(passes, metadata), key=lambda r: (metadata[r].get("date") or "9999", r))
 
     def _sentences(self, release_id: str) -> Passage:
         return self.bot.evidence.whole_release(release_id, self.bot.retriever.texts, self.bot.retriever.metadata)
