@@ -24,7 +24,7 @@ _DURATION = re.compile(rf"\b(\d+|{_NUMBER_WORDS}|a)[- ](?:and[- ]a[- ]half[- ])?
 _MONEY = re.compile(r"[$€£¥]|\b(usd|eur|dollars?|euros?|pounds?|yuan|rmb|patacas?|mop|francs?|chf)\b", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # "how many <thing> were ...": the thing counted ends where the verb begins.
-_HOW_MANY = re.compile(r"\bhow many ((?:[\w-]+ ){0,3}?[\w-]+?)(?= (?:were|was|are|is|did|do|does|has|have|had|will|"
+HOW_MANY = re.compile(r"\bhow many ((?:[\w-]+ ){0,3}?[\w-]+?)(?= (?:were|was|are|is|did|do|does|has|have|had|will|"
                        r"would|can|could|should|took|take|attended|received|got)\b|\?|$)", re.I)
 # "How many people …" is answered by a count of any kind of person ("70 social workers"), not of shelters.
 _PEOPLE = {"people", "persons", "participants", "attendees", "individuals"}
@@ -74,7 +74,7 @@ def gives_what_was_asked(question: str, claim: str) -> bool:
         return bool(_MONEY.search(claim) or _SCALE.search(claim))
     if re.search(r"\bhow long\b", q):
         return bool(_DURATION.search(claim) or _DATE.search(claim))
-    if match := _HOW_MANY.search(question):
+    if match := HOW_MANY.search(question):
         return _counts(claim, match.group(1))
     if re.search(r"\bhow many\b", q):
         return _counts(claim, None)
