@@ -68,3 +68,9 @@ def test_single_fact_questions_go_to_the_engine(archive):
     archive.bot._llm.replies.append("The Social Welfare Bureau of the MSAR [1].")
     answer = archive.ask("Who funded the Macao trainings?")
     assert answer.model != "archive" and "Social Welfare Bureau" in answer.text
+
+
+def test_an_empty_list_is_an_answer_every_release_was_checked(archive):
+    answer = archive.ask("Which releases mention Brazil?")
+    assert not answer.abstained and answer.citations == []
+    assert answer.text == "0 releases (5 releases checked)."
