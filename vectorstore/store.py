@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import wraps
+from pathlib import Path
 
 import chromadb
 import httpx
 from chromadb.config import Settings as ChromaSettings
+from filelock import FileLock
 from llama_index.core.schema import BaseNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -68,6 +70,11 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
         raise StoreUnavailableError(f"cannot open the release store at {where}: {exc}") from exc
 
 
+def _opening_lock(store: Path) -> FileLock:
+    store.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(store.with_name(f"{store.name}.open.lock"))
+
+
 @dataclass
 class StoredRelease:
     """What the store holds of one release, summed over its chunks."""
@@ -90,13 +97,17 @@ class ReleaseStore:
 
     def __init__(self, settings: Settings, client: chromadb.ClientAPI | None = None):
         self.settings = settings
-        self.client = client or make_client(settings)
-        try:
-            self.collection = self.client.get_or_create_collection(
-                settings.collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-            )
-        except Exception as exc:
-            raise StoreUnavailableError(f"cannot open collection {settings.collection!r}: {exc}") from exc
+        # Two processes creating one embedded store at once race in Chroma's schema set-up ("table collections
+        # already exists"): opening it is serialised by a lock file beside it. A server serialises itself.
+        opening = nullcontext() if settings.chroma_host else _opening_lock(settings.store)
+        with opening:
+            self.client = client or make_client(settings)
+            try:
+                self.collection = self.client.get_or_create_collection(
+                    settings.collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+                )
+            except Exception as exc:
+                raise StoreUnavailableError(f"cannot open collection {settings.collection!r}: {exc}") from exc
         self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
 
     @contextmanager
