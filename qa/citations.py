@@ -98,7 +98,7 @@ class CitationVerifier:
         if wanted and covered == 1.0:  # a terse answer ("9,165") is far from its sentence in embedding space
             score = max(score, self.threshold)
         invented_name = not _names(claim) <= set(_WORDS.findall(text.lower()))
-        if invented_name or not _exact(claim) <= _exact(text):  # invented figures or names: unsupported
+        if invented_name or not exact <= _exact(text):  # invented figures or names: unsupported
             score = min(score, self.threshold - 0.01)
         return score, passage.sentences[best]
 
