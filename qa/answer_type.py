@@ -2,7 +2,7 @@
 
 Written by hand: the checks are a few patterns over the question's wh-phrase; no library parses questions into
 expected answer types without a model. Only questions whose answer has a recognisable form are checked (counts,
-amounts, durations, dates, e-mail addresses); "who", "where" and "which" answers pass.
+amounts, durations, dates, e-mail addresses, names of a kind: "which ministry"); "who" and "where" answers pass.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ PERSON_NOUNS = {"people", "person", "participant", "attendee", "individual", "wo
                  "manager", "women", "men", "children", "child", "victim", "staff", "police", "official", "student",
                  "journalist", "member", "expert", "trainee", "delegate", "representative", "applicant", "migrant",
                  "employee", "volunteer", "inspector", "guard", "nurse", "doctor", "teacher", "leader"}
+# "Which ministry …" is answered by a name holding that word ("the Ministry of Civil Affairs"), not by a bureau's.
+_NAMED_KIND = re.compile(r"\b(?:which|what) (ministry|ministries|bureaus?|departments?|foundations?|committees?"
+                         r"|commissions?|councils?|embass(?:y|ies)|agency|agencies|universit(?:y|ies))\b", re.I)
 _SCALE = re.compile(r"\d[\d,.]*\s*(million|billion|thousand|m|bn|k)\b", re.I)
 
 
@@ -80,6 +83,8 @@ def gives_what_was_asked(question: str, claim: str) -> bool:
         return _counts(claim, None)
     if re.search(r"^\s*when\b|\b(what|which) (date|day|year|month)\b|\bwhen (was|were|did|will|is)\b", q):
         return bool(_DATE.search(claim))
+    if kind := _NAMED_KIND.search(q):
+        return bool(re.search(rf"\b{re.sub(r'(y|ies|s)$', '', kind.group(1).lower())}", claim, re.I))
     if re.search(r"\b(job|title|role|position)\b", q) and re.search(r"^\s*what\b", q):
         return bool(ROLE.search(claim))
     if re.search(r"\be-?mail\b", q) and not re.search(r"\b(contact|reach)\b", q):

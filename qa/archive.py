@@ -1,5 +1,6 @@
 """Questions about the archive as a whole: which releases mention X, lists across releases, totals, how many
-releases, and the catalog ("what was published in 2011?"). Other questions go to the single-fact engine.
+releases, the catalog ("what was published in 2011?") and comparisons (``qa.comparison``). Other questions go to
+the single-fact engine.
 
 Every release that passes the filters is checked on its own (not a top-k of chunks), each item is cited to its
 own sentence through the engine's citation check, items come in date order where dates are known, and counts
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from llama_index.core.vector_stores.utils import build_metadata_filter_fn
 
+from qa import comparison
 from qa.answer_type import HOW_MANY, PERSON_NOUNS
 from qa.citations import Verified, render
 from qa.engine import ReleaseQA, Retrieved
@@ -35,7 +37,7 @@ _PLACE = re.compile(r"\b(?:in|about|from|on)\s+((?:[A-Z][\w'’-]*\s?){1,3})")
 _YEAR = re.compile(r"\b(in|during|since|after|before|until)\s+((?:19|20)\d\d)\b", re.I)
 # Words that shape a collection question rather than say what it is about.
 _FRAME = {"which", "what", "releas", "mention", "list", "everi", "all", "each", "total", "mani", "much", "publish",
-          "iom", "held", "across", "combin", "altogeth", "name", "do", "have", "talk"}
+          "iom", "held", "across", "combin", "altogeth", "name", "do", "have", "talk", "say", "compar"}
 _NUMBER_WORD = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                 "ten": 10, "twelve": 12, "twenty": 20}
 _AMOUNT = r"(\d[\d,]*|" + "|".join(_NUMBER_WORD) + r")"
@@ -57,28 +59,29 @@ class Plan:
     """What a collection question asks: its kind, what it is about (groups of alternative terms: a release must
     hold one term of most groups), and the filters its words imply."""
 
-    kind: str  # list (of releases, with their count), total (a sum of counts, from cited addends)
+    kind: str  # list (of releases, with their count), total (a sum of counts, from cited addends), compare
     subject: list[set[str]]
     filters: Filters = field(default_factory=Filters)
     names: set[int] = field(default_factory=set)  # the subject's groups written capitalised: parts of a name
     counted: set[str] = field(default_factory=set)  # what a total adds up (content terms)
+    ask: str = ""  # what a comparison asks of each release
 
 
-def _subject(text: str) -> tuple[list[set[str]], set[int]]:
+def _subject(text: str, alternatives: bool = False) -> tuple[list[set[str]], set[int]]:
     """Content terms grouped into alternatives: "counter-trafficking" is one group {counter, traffick}, and so are
-    plural nouns joined by and/or ("trainings and workshops": {train, workshop}); and which groups are
-    capitalised words, parts of a name."""
+    plural nouns joined by and/or ("trainings and workshops": {train, workshop}) and, of things compared, names
+    ("the Macao and Beijing trainings": {macao, beij}); and which groups are capitalised words, parts of a name."""
     groups: list[set[str]] = []
     names: set[int] = set()
     joined, previous = False, ""
     for word in re.findall(r"[\w'’]+(?:-[\w'’]+)*", text):
         if word.lower() in ("and", "or"):
-            joined = bool(groups) and previous.endswith("s")
+            joined = bool(groups) and (previous.endswith("s") or alternatives and previous[0].isupper())
             continue
         terms = {t for t in content_terms(word.replace("-", " ")) if t not in _FRAME}
         if terms & _EVENT_TERMS:  # "the trainings" covers the workshops too (the releases use them alike)
             terms |= _EVENT_TERMS
-        if terms and joined and word.endswith("s"):
+        if terms and joined and (word.endswith("s") or alternatives and word[0].isupper()):
             groups[-1] |= terms
         elif terms and not any(terms <= group for group in groups):
             groups.append(terms)
@@ -92,6 +95,8 @@ def plan(question: str, filters: Filters | None = None) -> Plan | None:
     """The plan of a collection question, or None for a single-fact question."""
     if _TOTAL.search(question):
         kind = "total"
+    elif comparison.COMPARE.search(question):
+        kind = "compare"
     elif _COUNT_RELEASES.search(question) or _LIST.search(question) or _PUBLISHED.search(question):
         kind = "list"  # the answer's closing line counts the releases listed
     else:
@@ -114,8 +119,11 @@ def plan(question: str, filters: Filters | None = None) -> Plan | None:
         else:  # until
             found.date_to = f"{value}-12-31"
         text = text.replace(year.group(0), " ")
-    subject, names = _subject(text)
-    return Plan(kind, subject, found, names, _counted(question) if kind == "total" else set())
+    ask = ""
+    if kind == "compare":  # the subject is what is compared ("each training"), not what is asked of it
+        text, ask = comparison.compared(text)[0], comparison.compared(question)[1]  # the question keeps its place
+    subject, names = _subject(text, alternatives=kind == "compare")
+    return Plan(kind, subject, found, names, _counted(question) if kind == "total" else set(), ask)
 
 
 class ArchiveQA:
@@ -144,6 +152,9 @@ class ArchiveQA:
             return
         started = time.perf_counter()
         releases = self._releases(found.filters)
+        if found.kind == "compare":
+            yield from comparison.stream(self, question, found, mode, releases)
+            return
         yield Retrieved(question, [], releases, time.perf_counter() - started)
         timings = Timings(retrieval_s=time.perf_counter() - started)
         items = self._total(found, releases) if found.kind == "total" else self._items(found, releases)
@@ -185,7 +196,7 @@ class ArchiveQA:
     def _sentences(self, release_id: str) -> Passage:
         return self.bot.evidence.whole_release(release_id, self.bot.retriever.texts, self.bot.retriever.metadata)
 
-    def _best(self, found: Plan, release_id: str) -> tuple[float, Sentence] | None:
+    def best(self, found: Plan, release_id: str) -> tuple[float, Sentence] | None:
         """The release's sentence holding most of the subject's groups (its share), if it holds enough of them."""
         whole = self._sentences(release_id)
         subject = found.subject
@@ -195,7 +206,12 @@ class ArchiveQA:
                    for s in whole.sentences]
         best = min(range(len(missing)), key=lambda i: len(missing[i]))
         spared = len(subject) >= LONG_SUBJECT and len(missing[best]) == 1 and missing[best] <= found.names
-        return (1 - len(missing[best]) / len(subject), whole.sentences[best]) if not missing[best] or spared else None
+        # The title says it ("IOM, Macao SAR run counter-trafficking training", whose text writes "MSAR"): the item
+        # cites the sentence that says most of it.
+        title = set(content_terms(self.bot.retriever.metadata[release_id]["title"]))
+        titled = all(group & title for group in subject)
+        return (1 - len(missing[best]) / len(subject), whole.sentences[best]) if not missing[best] or spared or titled \
+            else None
 
     def _passage(self, release_id: str, sentences: list[Sentence], score: float) -> Passage:
         meta = self.bot.retriever.metadata[release_id]
@@ -206,7 +222,7 @@ class ArchiveQA:
     def _items(self, found: Plan, releases: list[str]) -> Iterator[tuple[Passage, str, tuple[int, str]]]:
         """One item per release that holds the subject: its title and date, and the sentence that says so."""
         for release_id in releases:
-            if (best := self._best(found, release_id)) is None:
+            if (best := self.best(found, release_id)) is None:
                 continue
             score, sentence = best
             passage = self._passage(release_id, [sentence], score)

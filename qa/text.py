@@ -16,6 +16,9 @@ from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 _ABBREVIATIONS = {"tel", "ext", "mr", "mrs", "ms", "dr", "no", "st", "u.s", "u.n", "e.g", "i.e", "approx", "gen"}
 _WORD = re.compile(r"\w+")
 _MARKER = re.compile(r"\s*\[(\d+)\]")
+# British -ise spellings written as -ize before stemming: Snowball stems "organised" to "organis" but "organized"
+# to "organ", so "co-organised" would miss a release that writes "co-organized".
+_ISE = re.compile(r"(?<=\w\w)is(e|es|ed|ing|ation|ations)$")
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ def _stemmer() -> Stemmer.Stemmer:
 @lru_cache(maxsize=65536)  # release sentences recur across questions
 def content_terms(text: str) -> tuple[str, ...]:
     """Stemmed words that carry meaning (stopwords, citation markers and one-letter words dropped)."""
-    words = [w for w in _WORD.findall(_MARKER.sub(" ", text).lower()) if len(w) > 1 and w not in globals_helper.stopwords]
+    words = [_ISE.sub(r"iz\1", w) for w in _WORD.findall(_MARKER.sub(" ", text).lower())
+             if len(w) > 1 and w not in globals_helper.stopwords]
     return tuple(_stemmer().stemWords(words))
 
 

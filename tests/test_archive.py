@@ -74,3 +74,35 @@ def test_an_empty_list_is_an_answer_every_release_was_checked(archive):
     answer = archive.ask("Which releases mention Brazil?")
     assert not answer.abstained and answer.citations == []
     assert answer.text == "0 releases (5 releases checked)."
+
+
+def test_a_comparison_asks_each_release_on_its_own_and_names_those_that_do_not_say(archive):
+    llm = archive.bot._llm
+    asked = len(llm.prompts)
+    # In date order (001 is dated), then by id: 001, 000, 002, 003, 004. The reply for 000 names a ministry the
+    # release never mentions: the citation check refuses it, and the release is listed as not saying.
+    llm.replies.extend(["The Chinese Ministry of Civil Affairs co-hosted the training [1].",
+                        "The Ministry of Defence co-organised it [1].",
+                        "The Chinese Ministry of Public Security co-organized the workshop [1].",
+                        "NOT FOUND", "NOT FOUND"])
+    answer = archive.ask("Which ministry co-organised each training?")
+    prompts = llm.prompts[asked:]
+    sources = [p.split("<|im_start|>user")[-1].count("Title:") for p in prompts]  # past the system prompt's examples
+    assert sources == [1, 1, 1, 1, 1]
+    assert all("Which ministry co-organised the training?" in p for p in prompts)
+    lines = answer.text.splitlines()
+    assert lines[0].startswith("- IOM and China Work to Protect, Assist Victims of Trafficking (15 March 2011): ")
+    assert "Ministry of Civil Affairs" in lines[0] and "Ministry of Public Security" in lines[1]
+    assert "Defence" not in answer.text
+    assert lines[-1].startswith("Answered by 2 of 5 releases checked. Not stated in: IOM, Macao SAR run")
+    assert {c.source[:3] for c in answer.citations} == {"001", "002"}
+    assert [c.number for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert "Ministry of Public Security" in next(c.sentence for c in answer.citations if c.source.startswith("002"))
+
+
+def test_comparison_questions_are_recognised(archive):
+    assert plan("Which ministry co-organised each training?").ask == "Which ministry co-organised the training?"
+    compared = plan("Compare who funded the Macao and Beijing trainings.")
+    assert compared.kind == "compare" and compared.ask == "Who funded the Macao and Beijing trainings?"
+    assert plan("Who funded each of the trainings in China?").filters.location == "China"
+    assert plan("How many visa applicants do the consulates interview each year?") is None

@@ -51,3 +51,16 @@ def test_question_on_a_cached_release_reads_only_its_own_tokens(bot):
     [citation] = answer.citations
     assert "70 social workers" in citation.sentence and citation.sentence in citation.text
     assert len(citation.text) < len(bot.retriever.texts[MACAO]) / 2  # the cited lines, not the whole release
+
+
+def test_comparison_answers_each_release_side_by_side_over_its_prompt_state(bot):
+    from qa.archive import ArchiveQA
+
+    answer = ArchiveQA(bot).ask("Which ministry co-organised each of the trainings in China?")
+    lines = answer.text.splitlines()
+    civil = next(line for line in lines if line.startswith("- IOM and China Work to Protect"))
+    public = next(line for line in lines if line.startswith("- IOM Works with China to Combat"))
+    assert "Ministry of Civil Affairs" in civil and "Ministry of Public Security" in public
+    assert lines[-1].startswith("Answered by") and "of 4 releases checked" in lines[-1]
+    assert {"001", "002"} <= {c.source[:3] for c in answer.citations}
+    assert all(claim.supported for claim in answer.claims)

@@ -1,0 +1,102 @@
+"""Comparisons across releases, side by side: one question asked of each release on its own.
+
+"Which ministry co-organised each training?" becomes "Which ministry co-organised the training?", asked of every
+release that holds a training, each through the single-fact engine restricted to that one release: its retrieval,
+evidence and citation check, and with the local model the release's saved prompt state, so the question's few
+tokens are the only new ones read. A release that does not say is named as such, never filled in.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from qa.engine import Retrieved
+from qa.evidence import Passage, published
+from qa.text import Sentence
+from qa.types import Answer, Citation, Claim, Timings
+
+if TYPE_CHECKING:
+    from qa.archive import ArchiveQA, Plan
+
+# "each year", "each other" ask no comparison.
+_NOT_EACH = r"(?!\s+(?:year|month|week|day|time|other)s?\b)"
+COMPARE = re.compile(rf"\beach\b{_NOT_EACH}|\b(?:respectively|side by side)\b|^\s*compare\b", re.I)
+_EACH = re.compile(rf"\beach\b{_NOT_EACH}(?:\s+one)?(?:\s+of)?(?:\s+the)?\s+", re.I)
+_COMPARED = re.compile(r"(?:[A-Z][\w'’-]*\s+(?:(?:and|or)\s+)?)*"
+                       r"(?:releases?|trainings?|workshops?|seminars?|courses?)\b")
+_WH = re.compile(r"^(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def compared(question: str) -> tuple[str, str]:
+    """What is compared ("training", "Macao and Beijing trainings") and the question to ask each release."""
+    question = re.sub(r",?\s*\b(?:respectively|side by side)\b", "", question, flags=re.I).strip()
+    if each := _EACH.search(question):  # "Which ministry co-organised each of the trainings?"
+        return question[each.end():], question[:each.start()] + "the " + question[each.end():]
+    rest = re.sub(r"^\s*compare\s+(?:the\s+)?", "", question, flags=re.I)  # "Compare who funded the A and B trainings"
+    things = _COMPARED.search(rest)
+    subject = things.group() if things else rest.rstrip(" .?")
+    ask = rest[0].upper() + rest[1:].rstrip(" .?") + "?" if _WH.match(rest) else \
+        f"What does the release say about the {subject}?"
+    return subject, ask
+
+
+def _renumber(answer: Answer, offset: int) -> tuple[str, list[Claim], list[Citation]]:
+    """A release's answer with its citation numbers moved past those of the releases before it."""
+    def moved(match: re.Match) -> str:
+        return f"[{int(match.group(1)) + offset}]"
+    claims = [claim.model_copy(update={"citations": [n + offset for n in claim.citations]}) for claim in answer.claims]
+    citations = [citation.model_copy(update={"number": citation.number + offset}) for citation in answer.citations]
+    return _MARKER.sub(moved, answer.text), claims, citations
+
+
+def _cited_passage(citation: Citation) -> Passage:
+    """What the sources panel shows of a citation while the other releases are still being asked."""
+    start, end = citation.span or (0, len(citation.sentence))
+    sentence = Sentence(citation.source, start, end, citation.sentence, 0, 0)
+    return Passage(citation.number, citation.source, citation.title, citation.location, citation.date, [sentence])
+
+
+def stream(archive: ArchiveQA, question: str, found: Plan, mode: str | None, releases: list[str],
+           ) -> Iterator[Retrieved | str | Answer]:
+    """Each release holding what is compared answers ``found.ask`` on its own; lines stream as releases answer."""
+    started = time.perf_counter()
+    bot = archive.bot
+    candidates = [r for r in releases if archive.best(found, r) is not None]
+    yield Retrieved(question, [], candidates, time.perf_counter() - started)
+    timings = Timings(retrieval_s=time.perf_counter() - started, new_prompt_tokens=0)
+    lines: list[str] = []
+    claims: list[Claim] = []
+    citations: list[Citation] = []
+    silent: list[str] = []
+    for release_id in candidates:
+        answer = bot.ask(found.ask, mode=mode, filters=replace(found.filters, release_ids=[release_id]))
+        timings.new_prompt_tokens += answer.timings.new_prompt_tokens or 0
+        meta = bot.retriever.metadata[release_id]
+        if answer.abstained:
+            silent.append(meta["title"])
+            continue
+        text, more_claims, more_citations = _renumber(answer, len(citations))
+        claims += more_claims
+        citations += more_citations
+        when = f" ({published(meta['date'])})" if meta.get("date") else ""
+        lines.append(f"- {meta['title']}{when}: {text}")
+        if timings.ttft_s is None:
+            timings.ttft_s = time.perf_counter() - started
+        yield ("" if len(lines) == 1 else "\n") + lines[-1]
+        yield Retrieved(question, [_cited_passage(c) for c in citations], candidates, timings.retrieval_s)
+    checked = f"{len(candidates)} release{'s' if len(candidates) != 1 else ''} checked"
+    closing = f"Answered by {len(lines)} of {checked}." + (f" Not stated in: {'; '.join(silent)}." if silent else "")
+    yield ("\n" if lines else "") + closing
+    timings.total_s = time.perf_counter() - started
+    yield Answer(
+        question=question, standalone_question=found.ask,
+        text="\n".join([*lines, closing]) if lines else bot.prompts.abstain,
+        citations=citations, claims=claims, abstained=not lines, retrieved=candidates, timings=timings,
+        model=f"archive ({bot.model if (mode or bot.settings.mode) == 'llm' else 'extractive'})",
+        mode=mode or bot.settings.mode,
+    )
