@@ -9,10 +9,12 @@ and sums are computed here from the cited items, never by the model.
 
 from __future__ import annotations
 
+import calendar
 import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
 from llama_index.core.vector_stores.utils import build_metadata_filter_fn
 
@@ -31,13 +33,16 @@ _EVENT_TERMS = set(content_terms("training trainings trained workshop seminar co
 _LIST = re.compile(rf"\b(?:which|what) (?:of the )?{_EVENTS}\b|^\s*list\b|\b(?:every|all(?: the)?) {_EVENTS}\b", re.I)
 _TOTAL = re.compile(r"\bhow many\b.*\b(in total|total|altogether|combined|across)\b", re.I)
 _COUNT_RELEASES = re.compile(r"\bhow many releases\b", re.I)
-_PUBLISHED = re.compile(r"\bwhat (?:was|were|has been|have been) published\b"
+_PUBLISHED = re.compile(r"\bwhat (?:was|were|has been|have been) published\b|\bwhat happened\b"
                         r"|\breleases? (?:do you have|are there)\b", re.I)
 _PLACE = re.compile(r"\b(?:in|about|from|on)\s+((?:[A-Z][\w'’-]*\s?){1,3})")
-_YEAR = re.compile(r"\b(in|during|since|after|before|until)\s+((?:19|20)\d\d)\b", re.I)
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_WHEN = rf"(?:({_MONTHS})\s+)?((?:19|20)\d\d)"  # "March 2011", "2011"
+_DATED = re.compile(rf"\b(in|during|since|from|after|before|until)\s+{_WHEN}\b", re.I)
+_BETWEEN = re.compile(rf"\bbetween\s+{_WHEN}\s+and\s+{_WHEN}\b", re.I)
 # Words that shape a collection question rather than say what it is about.
 _FRAME = {"which", "what", "releas", "mention", "list", "everi", "all", "each", "total", "mani", "much", "publish",
-          "iom", "held", "across", "combin", "altogeth", "name", "do", "have", "talk", "say", "compar"}
+          "iom", "held", "across", "combin", "altogeth", "name", "do", "have", "talk", "say", "compar", "happen"}
 _NUMBER_WORD = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                 "ten": 10, "twelve": 12, "twenty": 20}
 _AMOUNT = r"(\d[\d,]*|" + "|".join(_NUMBER_WORD) + r")"
@@ -106,24 +111,35 @@ def plan(question: str, filters: Filters | None = None) -> Plan | None:
     for match in _PLACE.finditer(question):  # "held in China", "about Timor-Leste": a filter, not the subject
         if (country := country_name(match.group(1).strip(" ?."))) and not found.location:
             found.location, text = country, text.replace(match.group(0), " ")
-    if year := _YEAR.search(question):
-        word, value = year.group(1).lower(), year.group(2)
+    if between := _BETWEEN.search(question):
+        found.date_from, found.date_to = _span(*between.group(1, 2))[0], _span(*between.group(3, 4))[1]
+        text = text.replace(between.group(0), " ")
+    elif dated := _DATED.search(question):
+        word, (first, last) = dated.group(1).lower(), _span(*dated.group(2, 3))
         if word in ("in", "during"):
-            found.date_from, found.date_to = f"{value}-01-01", f"{value}-12-31"
-        elif word == "since":
-            found.date_from = f"{value}-01-01"
+            found.date_from, found.date_to = first, last
+        elif word in ("since", "from"):
+            found.date_from = first
         elif word == "after":
-            found.date_from = f"{int(value) + 1}-01-01"
+            found.date_from = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
         elif word == "before":
-            found.date_to = f"{int(value) - 1}-12-31"
+            found.date_to = (date.fromisoformat(first) - timedelta(days=1)).isoformat()
         else:  # until
-            found.date_to = f"{value}-12-31"
-        text = text.replace(year.group(0), " ")
+            found.date_to = last
+        text = text.replace(dated.group(0), " ")
     ask = ""
     if kind == "compare":  # the subject is what is compared ("each training"), not what is asked of it
         text, ask = comparison.compared(text)[0], comparison.compared(question)[1]  # the question keeps its place
     subject, names = _subject(text, alternatives=kind == "compare")
     return Plan(kind, subject, found, names, _counted(question) if kind == "total" else set(), ask)
+
+
+def _span(month: str | None, year: str) -> tuple[str, str]:
+    """The first and last day of "March 2011" or of "2011", ISO."""
+    if not month:
+        return f"{year}-01-01", f"{year}-12-31"
+    number = _MONTHS.lower().split("|").index(month.lower()) + 1
+    return f"{year}-{number:02d}-01", f"{year}-{number:02d}-{calendar.monthrange(int(year), number)[1]:02d}"
 
 
 class ArchiveQA:
@@ -168,7 +184,7 @@ class ArchiveQA:
                 timings.ttft_s = time.perf_counter() - started
             yield ("" if len(lines) == 1 else "\n") + lines[-1]
             yield Retrieved(question, list(passages), releases, timings.retrieval_s)  # the sources panel fills
-        closing = _closing(found.kind, values, len(releases))
+        closing = _closing(found.kind, values, len(releases)) + self.left_out(found.filters)
         yield "\n" + closing
         # No item is an answer too ("0 releases (1,000 releases checked)"): every release was checked.
         verified = self.bot.verifier.verify("\n".join(lines), passages) if passages else \
@@ -190,8 +206,17 @@ class ArchiveQA:
         self.bot.retriever.refresh()
         metadata = self.bot.retriever.metadata
         # The same filters retrieval applies, evaluated by llama-index on each release's metadata.
-        passes = build_metadata_filter_fn(metadata.__getitem__, filters.to_metadata_filters())
+        passes = build_metadata_filter_fn(metadata.__getitem__, filters.resolved(metadata).to_metadata_filters())
         return sorted(filter(passes, metadata), key=lambda r: (metadata[r].get("date") or "9999", r))
+
+    def left_out(self, filters: Filters) -> str:
+        """How many releases a date range left out for having no known date, said rather than silently dropped."""
+        if filters.undated or not (filters.date_from or filters.date_to):
+            return ""
+        unknown = len(self._releases(replace(filters, undated=True))) - len(self._releases(filters))
+        if not unknown:
+            return ""
+        return f" {unknown} release{'s were' if unknown != 1 else ' was'} left out: no known date."
 
     def _sentences(self, release_id: str) -> Passage:
         return self.bot.evidence.whole_release(release_id, self.bot.retriever.texts, self.bot.retriever.metadata)
@@ -214,9 +239,8 @@ class ArchiveQA:
             else None
 
     def _passage(self, release_id: str, sentences: list[Sentence], score: float) -> Passage:
-        meta = self.bot.retriever.metadata[release_id]
-        return Passage(0, release_id, meta["title"], meta.get("location", ""), meta.get("date", ""), sentences,
-                       {s.index: score for s in sentences}, score)
+        return Passage.of(0, self.bot.retriever.metadata[release_id], sentences, {s.index: score for s in sentences},
+                          score)
 
     # --- answers: (passage, line, value) per item
     def _items(self, found: Plan, releases: list[str]) -> Iterator[tuple[Passage, str, tuple[int, str]]]:

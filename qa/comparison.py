@@ -54,11 +54,10 @@ def _renumber(answer: Answer, offset: int) -> tuple[str, list[Claim], list[Citat
     return _MARKER.sub(moved, answer.text), claims, citations
 
 
-def _cited_passage(citation: Citation) -> Passage:
+def _cited_passage(citation: Citation, meta: dict) -> Passage:
     """What the sources panel shows of a citation while the other releases are still being asked."""
     start, end = citation.span or (0, len(citation.sentence))
-    sentence = Sentence(citation.source, start, end, citation.sentence, 0, 0)
-    return Passage(citation.number, citation.source, citation.title, citation.location, citation.date, [sentence])
+    return Passage.of(citation.number, meta, [Sentence(citation.source, start, end, citation.sentence, 0, 0)])
 
 
 def stream(archive: ArchiveQA, question: str, found: Plan, mode: str | None, releases: list[str],
@@ -88,9 +87,11 @@ def stream(archive: ArchiveQA, question: str, found: Plan, mode: str | None, rel
         if timings.ttft_s is None:
             timings.ttft_s = time.perf_counter() - started
         yield ("" if len(lines) == 1 else "\n") + lines[-1]
-        yield Retrieved(question, [_cited_passage(c) for c in citations], candidates, timings.retrieval_s)
+        panel = [_cited_passage(c, bot.retriever.metadata[c.source]) for c in citations]
+        yield Retrieved(question, panel, candidates, timings.retrieval_s)
     checked = f"{len(candidates)} release{'s' if len(candidates) != 1 else ''} checked"
-    closing = f"Answered by {len(lines)} of {checked}." + (f" Not stated in: {'; '.join(silent)}." if silent else "")
+    closing = f"Answered by {len(lines)} of {checked}." + (f" Not stated in: {'; '.join(silent)}." if silent else "") \
+        + archive.left_out(found.filters)
     yield ("\n" if lines else "") + closing
     timings.total_s = time.perf_counter() - started
     yield Answer(

@@ -18,6 +18,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import NodeWithScore
 
 from qa.text import Sentence, TermWeights, content_terms, split_sentences
+from vectorstore.catalog import listed
 from vectorstore.cleaning import strip_dateline
 from vectorstore.contacts import CONTACT_MARKER
 
@@ -56,12 +57,24 @@ class Passage:
     focus: dict[int, float] = field(default_factory=dict)  # scored sentences (index -> score), not context
     score: float = 0.0
     whole: bool = False  # the whole release (a cached prompt prefix), not selected sentences
+    relative_dates: list[str] = field(default_factory=list)  # the catalog's: "today = 15 March 2011"
+
+    @classmethod
+    def of(cls, number: int, meta: dict, sentences: list[Sentence], focus: dict[int, float] | None = None,
+           score: float = 0.0, whole: bool = False) -> "Passage":
+        """A passage of the release whose stored metadata is ``meta``."""
+        return cls(number, meta["release_id"], meta["title"], meta.get("location", ""), meta.get("date", ""),
+                   sentences, focus or {}, score, whole, listed(meta.get("relative_dates")))
 
     @property
     def fields(self) -> str:
-        """The release's known metadata, labelled: "Published: 15 March 2011; Place: China"."""
+        """The release's known metadata, labelled: "Published: 15 March 2011; Place: China; Dates: today = 15 March
+        2011" (the relative dates its sentences use, resolved against its publication date)."""
         when = f"Published: {published(self.date)}" if self.date else ""
-        return "; ".join(part for part in (when, f"Place: {self.location}" if self.location else "") if part)
+        text = " ".join(s.text for s in self.sentences).lower()
+        dates = ", ".join(d for d in self.relative_dates if d.split(" = ")[0].lower() in text)
+        return "; ".join(part for part in (when, f"Place: {self.location}" if self.location else "",
+                                           f"Dates: {dates}" if dates else "") if part)
 
     @property
     def text(self) -> str:
@@ -180,19 +193,15 @@ class EvidenceSelector:
                 focus[top].setdefault(block.index, best[top])
         passages = []
         for number, rid in enumerate(sorted(best, key=best.get, reverse=True), start=1):
-            meta = metadata[rid]
-            passages.append(Passage(
-                number, rid, meta["title"], meta.get("location", ""), meta.get("date", ""),
-                sorted(chosen[rid].values(), key=lambda w: w.index), focus[rid], best[rid],
-            ))
+            passages.append(Passage.of(number, metadata[rid], sorted(chosen[rid].values(), key=lambda w: w.index),
+                                       focus[rid], best[rid]))
         return passages
 
     @staticmethod
     def whole_release(release_id: str, texts: dict[str, str], metadata: dict[str, dict]) -> Passage:
         """A release in full (title excluded) as passage [1]."""
-        meta = metadata[release_id]
         sentences = [s for s in _sentences(release_id, texts[release_id]) if s.index > 0]
-        return Passage(1, release_id, meta["title"], meta.get("location", ""), meta.get("date", ""), sentences, whole=True)
+        return Passage.of(1, metadata[release_id], sentences, whole=True)
 
     def uncovered(self, question: str, claims: list[str], passages: list[Passage]) -> list[tuple[Passage, Sentence]]:
         """Evidence sentences as relevant as the best one, away from every sentence the claims came from."""

@@ -79,7 +79,7 @@ class HybridRetriever:
         self.refresh()
         if self._bm25 is None:
             raise EmptyStoreError("the release store is empty: run `releasebot ingest` first")
-        metadata_filters = filters.to_metadata_filters() if filters else None
+        metadata_filters = filters.resolved(self.metadata).to_metadata_filters() if filters else None
         retrievers = []
         if self.kind in ("hybrid", "dense"):
             retrievers.append(self.index.as_retriever(similarity_top_k=top_k, filters=metadata_filters))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+from llama_index.core.vector_stores.utils import build_metadata_filter_fn
 from pydantic import BaseModel, Field
 
 from vectorstore.catalog import country_name
@@ -84,12 +85,25 @@ class Answer(BaseModel):
 
 @dataclass
 class Filters:
-    """Restrict retrieval to some releases, a country (or a dateline's place), or a date range (ISO, inclusive)."""
+    """Restrict retrieval to some releases, a country (or a dateline's place), or a date range (ISO, inclusive);
+    with ``undated``, a date range keeps the releases whose date is not known too."""
 
     release_ids: list[str] = field(default_factory=list)
     location: str | None = None
     date_from: str | None = None
     date_to: str | None = None
+    undated: bool = False
+
+    def resolved(self, catalog: dict[str, dict]) -> "Filters":
+        """These filters as the stores can apply them: "in the range, or no known date" becomes the releases it keeps
+        (a nested OR is refused by llama-index's filter function, which the keyword search uses)."""
+        if not (self.undated and (self.date_from or self.date_to)):
+            return self
+        dated = build_metadata_filter_fn(catalog.__getitem__, replace(self, undated=False).to_metadata_filters())
+        kept = [r for r, meta in catalog.items() if (not self.release_ids or r in self.release_ids)
+                and (dated(r) or not meta.get("date_num"))]
+        # No release kept: a release id no release has, so that nothing (rather than everything) passes.
+        return replace(self, release_ids=kept or ["\x00none"], date_from=None, date_to=None, undated=False)
 
     def to_metadata_filters(self) -> MetadataFilters | None:
         filters: list[MetadataFilter] = []

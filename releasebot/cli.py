@@ -95,9 +95,11 @@ def ask(
     mode: Annotated[str | None, typer.Option(help="llm (default) or extractive (no model, fast).")] = None,
     k: Annotated[int | None, typer.Option("--k", min=1, max=50, help="Chunks to retrieve.")] = None,
     release: Annotated[list[str] | None, typer.Option(help="Only these release ids (repeatable).")] = None,
-    location: Annotated[str | None, typer.Option(help="Only releases with this dateline location.")] = None,
+    location: Annotated[str | None, typer.Option(
+        help="Only releases about this country, or with this dateline place.")] = None,
     date_from: Annotated[str | None, typer.Option(help="Only releases dated on or after (YYYY-MM-DD).")] = None,
     date_to: Annotated[str | None, typer.Option(help="Only releases dated on or before (YYYY-MM-DD).")] = None,
+    undated: Annotated[bool, typer.Option(help="With a date range, also releases whose date is not known.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (the eval result record).")] = False,
 ) -> None:
     """Answer a question from the stored releases, with numbered, verified sources."""
@@ -108,7 +110,8 @@ def ask(
     if mode not in (None, "llm", "extractive"):
         raise _fail(f"--mode must be llm or extractive, not {mode!r}", code=2)
     settings = get_settings()
-    filters = Filters(release_ids=release or [], location=location, date_from=date_from, date_to=date_to)
+    filters = Filters(release_ids=release or [], location=location, date_from=date_from, date_to=date_to,
+                      undated=undated)
     live = sys.stderr.isatty() and not as_json
     try:
         bot = ArchiveQA(ReleaseQA.from_settings(settings, load_llm=(mode or settings.mode) == "llm"))

@@ -26,6 +26,7 @@ EXAMPLES = [
     "In which cities were the European visa officers trained?",
     "How many shelters does the Ministry of Civil Affairs run?",
     "How do I reach Gloria Ko?",
+    "Which ministry co-organised each training?",
 ]
 
 
@@ -41,9 +42,12 @@ class ChatApp:
 
     # --- answering
     def respond(self, message: str, history: list[dict], mode: str, k: float, releases: list[str] | None,
-                location: str | None) -> Iterator[tuple[str, str]]:
+                location: str | None, date_from: str | None = None, date_to: str | None = None,
+                undated: bool = False) -> Iterator[tuple[str, str]]:
         """Stream the answer into the chat and its sources into the panel."""
-        filters = Filters(release_ids=list(releases or []), location=location or None)
+        filters = Filters(release_ids=list(releases or []), location=location or None,
+                          date_from=(date_from or "").strip() or None, date_to=(date_to or "").strip() or None,
+                          undated=bool(undated))
         partial = ""
         try:
             for item in self.archive.stream(message, history, mode=mode, k=int(k), filters=filters):
@@ -112,15 +116,21 @@ class ChatApp:
             release_filter = gr.Dropdown(releases, multiselect=True, label="Only these releases", render=False)
             location_filter = gr.Dropdown(locations, value=None, label="Only releases about this country or place",
                                           render=False)
+            date_from = gr.Textbox(label="Published on or after", placeholder="YYYY-MM-DD", render=False)
+            date_to = gr.Textbox(label="Published on or before", placeholder="YYYY-MM-DD", render=False)
+            # Most releases give no date: a date range keeps them only when asked (collection answers say how many
+            # it left out).
+            undated = gr.Checkbox(False, label="With a date range, also releases whose date is not known",
+                                  render=False)
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3):
                     gr.ChatInterface(
                         self.respond, chatbot=gr.Chatbot(label="Chat", height=520, buttons=["copy"]),
-                        additional_inputs=[mode, k, release_filter, location_filter],
+                        additional_inputs=[mode, k, release_filter, location_filter, date_from, date_to, undated],
                         additional_inputs_accordion="Settings",
                         additional_outputs=[sources],
                         # Message-only examples show inside the chat and run on click with the current settings.
-                        examples=[[q, None, None, None, None] for q in EXAMPLES],
+                        examples=[[q, *[None] * 7] for q in EXAMPLES],
                         api_name="chat_ui", api_visibility="private", concurrency_limit=1,
                     )
                 with gr.Column(scale=2):

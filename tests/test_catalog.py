@@ -29,6 +29,36 @@ def test_dates_are_known_with_their_source_and_never_guessed(catalogs):
     assert all(catalogs[rid].date == "" and catalogs[rid].date_source == "" for rid in ("000", "002", "003", "004"))
 
 
+def test_relative_dates_are_resolved_against_the_publication_date(catalogs):
+    assert catalogs["001"].relative_dates == ["today = 15 March 2011", "January this year = January 2011"]
+    assert catalogs["004"].relative_dates == []  # "the event which concludes today": no date to resolve it by
+
+
+def test_an_answer_shows_the_date_a_relative_date_stands_for(bundled_store):
+    from tests.fakes import ScriptedLLM
+
+    llm = ScriptedLLM(replies=["As of January this year, Chinese police had solved 9,165 trafficking cases [1]."])
+    answer = ReleaseQA.from_settings(bundled_store, llm=llm).ask("How many trafficking cases had police solved?",
+                                                                 mode="llm")
+    assert answer.text.startswith("As of January this year [January 2011], Chinese police had solved 9,165")
+    assert "Published: 15 March 2011; Dates: January this year = January 2011\nText:" in llm.prompts[0]
+    assert answer.claims[0].supported and answer.citations[0].source.startswith("001")
+
+
+def test_a_date_range_keeps_undated_releases_only_when_asked(bundled_store):
+    bot = ReleaseQA.from_settings(bundled_store, load_llm=False)
+    year = {"location": "China", "date_from": "2011-01-01", "date_to": "2011-12-31"}
+    found = bot.retrieve("counter-trafficking training", k=20, filters=Filters(**year)).retrieved
+    assert {rid[:3] for rid in found} == {"001"}
+    found = bot.retrieve("counter-trafficking training", k=20, filters=Filters(**year, undated=True)).retrieved
+    assert {rid[:3] for rid in found} == CHINA
+    later = Filters(location="China", date_from="2012-01-01", undated=True)  # the dated release is outside it
+    assert {rid[:3] for rid in bot.retrieve("training", k=20, filters=later).retrieved} == {"000", "002", "003"}
+    nothing = Filters(release_ids=[rid for rid in bot.retriever.metadata if rid.startswith("001")],
+                      date_from="2012-01-01", undated=True)
+    assert bot.retrieve("training", k=20, filters=nothing).retrieved == []
+
+
 def test_countries_and_organisations_named(catalogs):
     assert {"Mongolia", "Viet Nam", "Thailand", "Russian Federation", "China"} <= set(catalogs["000"].countries)
     assert {"Viet Nam", "Lao People's Democratic Republic", "Myanmar"} <= set(catalogs["002"].countries)

@@ -48,3 +48,27 @@ def test_uploaded_release_is_answerable_right_away(served, tmp_path):
     assert client.predict("Who funded the penguin shelter?", api_name="/chat") == \
         "The Antarctic Fund funded the penguin shelter [1]."
     assert bot.ask("penguin shelter", mode="extractive").retrieved[0] == "penguins"
+
+
+def test_the_chat_location_and_date_filters_find_every_china_release(bundled_store):
+    """Three of the four China releases give no date: a date range keeps them when the user asks it to, and a
+    collection answer says how many it left out otherwise."""
+    from qa import ReleaseQA
+    from releasebot.web import ChatApp
+
+    chat = ChatApp(ReleaseQA.from_settings(bundled_store, load_llm=False), bundled_store)
+    assert "China" in chat.release_choices()[1]
+
+    def listed(undated: bool) -> tuple[str, str]:
+        *_, (text, panel) = chat.respond("List the trainings.", [], "extractive", 6, None, "China",
+                                         "2011-01-01", "2011-12-31", undated)
+        return text, panel
+
+    text, panel = listed(undated=True)
+    assert text.endswith("4 releases (4 releases checked).")
+    assert all(f"release {rid}" in panel for rid in ("000_", "001_", "002_", "003_")) and "release 004_" not in panel
+    text, panel = listed(undated=False)
+    assert text.endswith("1 release (1 release checked). 3 releases were left out: no known date.")
+    assert "release 001_" in panel and "release 000_" not in panel
+    *_, (refused, _) = chat.respond("List the trainings.", [], "extractive", 6, None, None, "March 2011", "", False)
+    assert refused.startswith("⚠️") and "YYYY-MM-DD" in refused

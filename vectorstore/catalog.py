@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import dateparser
 import pycountry
+from dateparser.date import DateDataParser
 from pydantic import BaseModel
 
 from vectorstore.records import CleanRelease
@@ -21,6 +23,10 @@ from vectorstore.records import CleanRelease
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _FULL_DATE = re.compile(rf"\b(\d{{1,2}} {_MONTH},? (?:19|20)\d\d|{_MONTH} \d{{1,2}},? (?:19|20)\d\d"
                         r"|(?:19|20)\d\d-\d\d-\d\d)\b")
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+# Dates the text gives relative to its publication: "today", "this week", "as of January this year".
+_RELATIVE = re.compile(rf"\b(?:today|yesterday|tomorrow|(?:(?:earlier|later) )?(?:this|last|next) (?:week|month|year)"
+                       rf"|(?:{_MONTHS}) (?:of )?(?:this|last|next) year)\b", re.I)
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+|the\s+)?[A-Z][\w'’-]*)*")
 _ORGANISATION = re.compile(
     r"\b(?:(?:the\s+)?(?:US\s+|UN\s+|EU\s+)?[A-Z][\w'’-]*\s+){0,5}?"
@@ -48,6 +54,7 @@ class Catalog(BaseModel):
     place: str = ""  # the dateline's place when it is not a country ("Beijing")
     countries: list[str] = []
     organisations: list[str] = []
+    relative_dates: list[str] = []  # "today = 15 March 2011": the text's relative dates, resolved (date known)
 
 
 @lru_cache(maxsize=1)
@@ -111,8 +118,38 @@ def _publication_date(release: CleanRelease) -> tuple[str, str]:
     return "", ""
 
 
+def _period(expression: str, published: date) -> str:
+    """A relative date as the span it names, from dateparser's date and period: "15 March 2011", "the week of
+    14 March 2011", "January 2011", "2011"."""
+    phrase = re.sub(r"^(?:earlier|later) ", "", expression.lower())
+    month = re.match(rf"({_MONTHS.lower()}) (?:of )?(.+)", phrase)
+    base = datetime.combine(published, datetime.min.time())
+    parser = DateDataParser(languages=["en"], settings={"RELATIVE_BASE": base})
+    found = parser.get_date_data(month.group(2) if month else phrase)
+    if found.date_obj is None:
+        return ""
+    day = found.date_obj.date()
+    if month:
+        return f"{month.group(1).title()} {day.year}"
+    if found.period == "week":
+        return f"the week of {day - timedelta(days=day.weekday()):%-d %B %Y}"
+    return {"day": f"{day:%-d %B %Y}", "month": f"{day:%B %Y}", "year": str(day.year)}.get(found.period, "")
+
+
+def relative_dates(text: str, published: str) -> list[str]:
+    """The text's relative dates resolved against its publication date ("today = 15 March 2011"); none if unknown."""
+    if not published:
+        return []
+    resolved = {}
+    for match in _RELATIVE.finditer(text):
+        expression = match.group()
+        if expression.lower() not in resolved and (span := _period(expression, date.fromisoformat(published))):
+            resolved[expression.lower()] = f"{expression} = {span}"
+    return list(resolved.values())
+
+
 def build_catalog(release: CleanRelease) -> Catalog:
-    date, date_source = _publication_date(release)
+    published, date_source = _publication_date(release)
     named = named_countries(release.text)
     country, source, place = "", "", ""
     if release.location:
@@ -130,5 +167,6 @@ def build_catalog(release: CleanRelease) -> Catalog:
         name = re.sub(r"^the\s+", "", " ".join(match.group().split()).rstrip(","), flags=re.I)
         if " " in name:  # a bare "Office" names nothing
             organisations.setdefault(name.lower(), name)
-    return Catalog(date=date, date_source=date_source, country=country, country_source=source, place=place,
-                   countries=sorted(named), organisations=list(organisations.values()))
+    return Catalog(date=published, date_source=date_source, country=country, country_source=source, place=place,
+                   countries=sorted(named), organisations=list(organisations.values()),
+                   relative_dates=relative_dates(release.text, published))

@@ -12,7 +12,7 @@ from vectorstore.catalog import LIST_SEPARATOR, build_catalog
 from vectorstore.records import CleanRelease, date_number
 
 # Bump when cleaning or chunking changes what a release turns into: stored releases then re-ingest.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 EMBEDDED_METADATA = ("title",)
 
 
@@ -37,6 +37,7 @@ def release_metadata(release: CleanRelease) -> dict[str, str | int]:
         "place": catalog.place,
         "countries": LIST_SEPARATOR.join(catalog.countries),
         "organisations": LIST_SEPARATOR.join(catalog.organisations),
+        "relative_dates": LIST_SEPARATOR.join(catalog.relative_dates),
         "source_path": release.source_path,
         "sha256": release.sha256,
         "content_hash": release.content_hash,
