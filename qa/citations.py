@@ -91,8 +91,9 @@ class CitationVerifier:
         exact = _exact(claim)
         best = max(stretch, key=lambda i: (bool(exact) and exact <= _exact(passage.sentences[i].text),
                                            similarity[i] + coverage(passage.sentences[i].text)))
-        # The release's title and labelled metadata are shown with every passage, so a claim may draw on them.
-        text = " ".join([passage.title, passage.fields, *(passage.sentences[i].text for i in stretch)])
+        # The release's title and labelled metadata are shown with every passage, so a claim may draw on them; and on
+        # the dates its relative dates stand for, which answers are given written in.
+        text = " ".join([passage.title, passage.fields, passage.dates, *(passage.sentences[i].text for i in stretch)])
         covered = coverage(text)
         score = 0.5 * float(similarity[best]) + 0.5 * covered
         if wanted and covered == 1.0:  # a terse answer ("9,165") is far from its sentence in embedding space
@@ -161,7 +162,7 @@ def _dated(claim: str, passages: list[Passage]) -> str:
 
 def _stretch(passage: Passage, index: int) -> str:
     """What a claim standing on sentence ``index`` has behind it: that stretch of the release and its metadata."""
-    return " ".join([passage.fields, *(s.text for s in passage.sentences if abs(s.index - index) <= 1)])
+    return " ".join([passage.fields, passage.dates, *(s.text for s in passage.sentences if abs(s.index - index) <= 1)])
 
 
 def render(claims: list[Claim]) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from qa.engine import Retrieved
 from qa.evidence import Passage, published
-from qa.text import Sentence
+from qa.text import Sentence, content_terms
 from qa.types import Answer, Citation, Claim, Timings
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ _COMPARED = re.compile(r"(?:[A-Z][\w'’-]*\s+(?:(?:and|or)\s+)?)*"
                        r"(?:releases?|trainings?|workshops?|seminars?|courses?)\b")
 _WH = re.compile(r"^(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)
 _MARKER = re.compile(r"\[(\d+)\]")
+_NAMES = re.compile(r"\b[A-Z][\w'’-]*(?:,? (?:and|or) [A-Z][\w'’-]*)+")
 
 
 def compared(question: str) -> tuple[str, str]:
@@ -43,6 +44,15 @@ def compared(question: str) -> tuple[str, str]:
     ask = rest[0].upper() + rest[1:].rstrip(" .?") + "?" if _WH.match(rest) else \
         f"What does the release say about the {subject}?"
     return subject, ask
+
+
+def _narrowed(ask: str, terms: set[str]) -> str:
+    """The question as asked of one release: of names compared, those it holds ("Who funded the Macao and Beijing
+    trainings?" of the Beijing release: "Who funded the Beijing trainings?"; the model declines the mixed one)."""
+    def held(match: re.Match) -> str:
+        names = [name for name in re.split(r",? (?:and|or) ", match.group()) if set(content_terms(name)) <= terms]
+        return " and ".join(names) if names else match.group()
+    return _NAMES.sub(held, ask)
 
 
 def _renumber(answer: Answer, offset: int) -> tuple[str, list[Claim], list[Citation]]:
@@ -73,9 +83,10 @@ def stream(archive: ArchiveQA, question: str, found: Plan, mode: str | None, rel
     citations: list[Citation] = []
     silent: list[str] = []
     for release_id in candidates:
-        answer = bot.ask(found.ask, mode=mode, filters=replace(found.filters, release_ids=[release_id]))
-        timings.new_prompt_tokens += answer.timings.new_prompt_tokens or 0
         meta = bot.retriever.metadata[release_id]
+        ask = _narrowed(found.ask, set(content_terms(f"{meta['title']} {bot.retriever.texts[release_id]}")))
+        answer = bot.ask(ask, mode=mode, filters=replace(found.filters, release_ids=[release_id]))
+        timings.new_prompt_tokens += answer.timings.new_prompt_tokens or 0
         if answer.abstained:
             silent.append(meta["title"])
             continue

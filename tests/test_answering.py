@@ -204,7 +204,5 @@ def test_the_model_reads_the_releases_metadata_labelled_and_may_cite_it(bundled_
     llm = ScriptedLLM(replies=["It was published on 15 March 2011 [1]."])
     answer = ReleaseQA.from_settings(bundled_store, llm=llm).ask(
         "On what date was the release about the Beijing shelter managers training published?")
-    # 001 has a date and no dateline place; its relative dates are given resolved
-    assert "\nPublished: 15 March 2011; Dates: today = 15 March 2011, January this year = January 2011\nText: " \
-        in llm.prompts[0]
+    assert "\nPublished: 15 March 2011\nText: " in llm.prompts[0]  # 001 has a date and no dateline place
     assert not answer.abstained and answer.citations[0].date == "2011-03-15"

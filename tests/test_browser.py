@@ -29,3 +29,44 @@ def test_clicking_an_example_streams_a_cited_answer_with_highlighted_source(serv
     assert "<mark>The training is funded by the Social Welfare Bureau of the MSAR.</mark>" in bureau
     assert "will be funded by the MSAR human trafficking committee.</mark>" in committee
     assert png.stat().st_size > 10_000
+
+
+@pytest.mark.skipif(shutil.which(CHROMIUM) is None and not os.environ.get("CI"),
+                    reason="Debian chromium not installed (apt-get install chromium; .ci/run does)")
+def test_the_location_and_date_filters_in_the_browser_find_all_four_china_releases(served):
+    """Set in the chat's settings as a user would: country China, the year 2011, releases of unknown date kept.
+    A collection question needs no model, so the scripted one is not asked."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import FLAGS
+
+    _, llm, _, url = served
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(url)
+            page.get_by_text("Settings").first.click()
+            page.get_by_label("Only releases about this country or place").click()
+            page.get_by_role("option", name="China", exact=True).click()
+            page.get_by_label("Published on or after").fill("2011-01-01")
+            page.get_by_label("Published on or before").fill("2011-12-31")
+
+            def ask(question: str) -> tuple[str, str]:
+                box = page.get_by_role("textbox", name="Message")  # the chat's input
+                box.fill(question)
+                box.press("Enter")
+                bot = page.locator("[data-testid='bot']").last
+                bot.filter(has_text="checked").wait_for(timeout=60_000)
+                page.wait_for_timeout(500)
+                return bot.inner_text(), page.locator("#sources-panel").inner_html()
+
+            answer, panel = ask("List the trainings.")
+            assert "1 release (1 release checked). 3 releases were left out: no known date." in answer
+            page.get_by_label("With a date range, also releases whose date is not known").check()
+            answer, panel = ask("List the counter-trafficking trainings.")
+            assert "4 releases (4 releases checked)." in answer
+            assert all(f"release {rid}" in panel for rid in ("000_", "001_", "002_", "003_"))
+            assert "release 004_" not in panel and llm.prompts == []
+        finally:
+            browser.close()

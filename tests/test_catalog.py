@@ -41,7 +41,7 @@ def test_an_answer_shows_the_date_a_relative_date_stands_for(bundled_store):
     answer = ReleaseQA.from_settings(bundled_store, llm=llm).ask("How many trafficking cases had police solved?",
                                                                  mode="llm")
     assert answer.text.startswith("As of January this year [January 2011], Chinese police had solved 9,165")
-    assert "Published: 15 March 2011; Dates: January this year = January 2011\nText:" in llm.prompts[0]
+    assert "January 2011" not in llm.prompts[0]  # the model reads the text as written (a resolved date lured it)
     assert answer.claims[0].supported and answer.citations[0].source.startswith("001")
 
 
