@@ -163,7 +163,10 @@ class ArchiveQA:
                k: int | None = None, filters: Filters | None = None) -> Iterator[Retrieved | str | Answer]:
         question = self.bot.validate(question)
         found = plan(question, filters)
-        if found is None or history:
+        # In a conversation, a collection question that says what it is about ("List the trainings in 2011.") is
+        # answered as one; one that leans on the conversation ("How many in total?") goes to the engine, which
+        # rewrites it with the history first.
+        if found is None or history and not (found.subject or found.filters != (filters or Filters())):
             yield from self.bot.stream(question, history, mode=mode, k=k, filters=filters)
             return
         started = time.perf_counter()

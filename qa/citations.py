@@ -136,7 +136,8 @@ class CitationVerifier:
         numbers = {key: n for n, key in enumerate(dict.fromkeys(key for keys in claim_keys for key in keys), 1)}
         for claim, keys in zip(claims, claim_keys):
             claim.citations = [numbers[key] for key in keys]
-            claim.text = _dated(claim.text, [by_number[n] for n, _ in keys])
+            for n, _ in keys:
+                claim.text = by_number[n].dated(claim.text)
         citations = []
         for key, number in numbers.items():
             passage, (score, sentence) = by_number[key[0]], cited[key]
@@ -146,18 +147,6 @@ class CitationVerifier:
                 span=(sentence.start, sentence.end), score=score,
             ))
         return Verified(render(claims), claims, citations, abstained=False)
-
-
-def _dated(claim: str, passages: list[Passage]) -> str:
-    """A claim's relative dates with the date each stands for in its release, inserted in square brackets as in an
-    edited quotation: "today [15 March 2011]" ("[the year 2010]": a bare "[2010]" would read as a citation)."""
-    for passage in passages:
-        for entry in passage.relative_dates:
-            expression, span = entry.split(" = ", 1)
-            span = f"the year {span}" if span.isdigit() else span
-            claim = re.sub(rf"\b({re.escape(expression)})\b(?! \[)", lambda m: f"{m.group(1)} [{span}]", claim,
-                           count=1, flags=re.I)
-    return claim
 
 
 def _stretch(passage: Passage, index: int) -> str:

@@ -74,11 +74,21 @@ class Passage:
 
     @property
     def dates(self) -> str:
-        """The relative dates its sentences use, resolved: "today = 15 March 2011". Not shown to the model (with
-        "January this year = January 2011" in view, it gave that as the date a 2009 campaign began); answers get
-        them written in, and the citation check accepts them."""
+        """The relative dates its sentences use, resolved: "today = 15 March 2011". The citation check reads them; the
+        model does not: shown them, in a header or in the text, it gave "January 2011" (from "as of January this
+        year") as the date a campaign "launched in April 2009" began."""
         text = " ".join(s.text for s in self.sentences).lower()
         return ", ".join(d for d in self.relative_dates if d.split(" = ")[0].lower() in text)
+
+    def dated(self, text: str) -> str:
+        """``text`` with the date each relative date stands for in this release written in, in square brackets as in
+        an edited quotation: "today [15 March 2011]" ("[the year 2010]": a bare "[2010]" would read as a citation)."""
+        for entry in self.relative_dates:
+            expression, span = entry.split(" = ", 1)
+            span = f"the year {span}" if span.isdigit() else span
+            text = re.sub(rf"\b({re.escape(expression)})\b(?! \[)", lambda m: f"{m.group(1)} [{span}]", text,
+                          count=1, flags=re.I)
+        return text
 
     @property
     def text(self) -> str:

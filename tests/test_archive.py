@@ -106,3 +106,14 @@ def test_comparison_questions_are_recognised(archive):
     assert compared.kind == "compare" and compared.ask == "Who funded the Macao and Beijing trainings?"
     assert plan("Who funded each of the trainings in China?").filters.location == "China"
     assert plan("How many visa applicants do the consulates interview each year?") is None
+
+
+def test_in_a_conversation_a_self_contained_collection_question_is_still_one(archive):
+    history = [{"role": "user", "content": "Who funded the Macao trainings?"},
+               {"role": "assistant", "content": "The Social Welfare Bureau of the MSAR [1]."}]
+    listed = archive.ask("List the counter-trafficking trainings IOM held in China.", history)
+    assert listed.model == "archive" and sorted(_cited(listed)) == ["000", "001", "002", "003"]
+    # One that leans on the conversation goes to the engine, which rewrites it with the history first.
+    archive.bot._llm.replies.extend(["How many people were trained in Macao in total?", "NOT FOUND"])
+    leaning = archive.ask("How many in total?", history)
+    assert leaning.model != "archive" and leaning.standalone_question == "How many people were trained in Macao in total?"

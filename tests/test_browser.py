@@ -46,16 +46,16 @@ def test_the_location_and_date_filters_in_the_browser_find_all_four_china_releas
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(url)
-            page.get_by_text("Settings").first.click()
-            page.get_by_label("Only releases about this country or place").click()
+            page.get_by_placeholder("Type a message...").wait_for()
+            message = page.locator("textarea").first  # the chat's input, above the settings
+            page.get_by_label("Only releases about this country or place").click()  # settings open under the chat
             page.get_by_role("option", name="China", exact=True).click()
             page.get_by_label("Published on or after").fill("2011-01-01")
             page.get_by_label("Published on or before").fill("2011-12-31")
 
             def ask(question: str) -> tuple[str, str]:
-                box = page.get_by_role("textbox", name="Message")  # the chat's input
-                box.fill(question)
-                box.press("Enter")
+                message.fill(question)
+                message.press("Enter")
                 bot = page.locator("[data-testid='bot']").last
                 bot.filter(has_text="checked").wait_for(timeout=60_000)
                 page.wait_for_timeout(500)
