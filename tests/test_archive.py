@@ -116,4 +116,5 @@ def test_in_a_conversation_a_self_contained_collection_question_is_still_one(arc
     # One that leans on the conversation goes to the engine, which rewrites it with the history first.
     archive.bot._llm.replies.extend(["How many people were trained in Macao in total?", "NOT FOUND"])
     leaning = archive.ask("How many in total?", history)
-    assert leaning.model != "archive" and leaning.standalone_question == "How many people were trained in Macao in total?"
+    assert leaning.model != "archive"
+    assert leaning.standalone_question == "How many people were trained in Macao in total?"
