@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     prompt_cache_mb: int = Field(default=1024, description="Disk for cached prompt states (~20 MB per release).")
     prompt_cache_max_tokens: int = Field(default=1500, description="Longer releases get the sentence-evidence prompt.")
     prompt_cache_warm_releases: int = Field(default=50, description="Corpora this small are cached at start-up.")
+    # A comparison asks each release with the model (~1.1 s each on 2 cores): past this many it says so and stops.
+    compare_max_releases: int = Field(default=20, ge=1, description="Releases one comparison answers for.")
 
     # --- serving
     host: str = "127.0.0.1"

@@ -70,12 +70,19 @@ def _cited_passage(citation: Citation, meta: dict) -> Passage:
     return Passage.of(citation.number, meta, [Sentence(citation.source, start, end, citation.sentence, 0, 0)])
 
 
+def _not_compared(more: int) -> str:
+    return f" {more} more release{'s' if more != 1 else ''} hold it and were not asked (the first " \
+           f"RELEASEBOT_COMPARE_MAX_RELEASES were): narrow the question with a country, a date or a name." if more \
+        else ""
+
+
 def stream(archive: ArchiveQA, question: str, found: Plan, mode: str | None, releases: list[str],
            ) -> Iterator[Retrieved | str | Answer]:
     """Each release holding what is compared answers ``found.ask`` on its own; lines stream as releases answer."""
     started = time.perf_counter()
     bot = archive.bot
-    candidates = [r for r in releases if archive.best(found, r) is not None]
+    holding = [r for r in releases if archive.best(found, r) is not None]
+    candidates = holding[:bot.settings.compare_max_releases]
     yield Retrieved(question, [], candidates, time.perf_counter() - started)
     timings = Timings(retrieval_s=time.perf_counter() - started, new_prompt_tokens=0)
     lines: list[str] = []
@@ -102,12 +109,12 @@ def stream(archive: ArchiveQA, question: str, found: Plan, mode: str | None, rel
         yield Retrieved(question, panel, candidates, timings.retrieval_s)
     checked = f"{len(candidates)} release{'s' if len(candidates) != 1 else ''} checked"
     closing = f"Answered by {len(lines)} of {checked}." + (f" Not stated in: {'; '.join(silent)}." if silent else "") \
-        + archive.left_out(found.filters)
+        + archive.left_out(found.filters) + _not_compared(len(holding) - len(candidates))
     yield ("\n" if lines else "") + closing
     timings.total_s = time.perf_counter() - started
     yield Answer(
         question=question, standalone_question=found.ask,
-        text="\n".join([*lines, closing]) if lines else bot.prompts.abstain,
+        text="\n".join([*lines, closing]) if lines else f"{bot.prompts.abstain} ({closing})",
         citations=citations, claims=claims, abstained=not lines, retrieved=candidates, timings=timings,
         model=f"archive ({bot.model if (mode or bot.settings.mode) == 'llm' else 'extractive'})",
         mode=mode or bot.settings.mode,

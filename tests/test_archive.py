@@ -118,3 +118,16 @@ def test_in_a_conversation_a_self_contained_collection_question_is_still_one(arc
     leaning = archive.ask("How many in total?", history)
     assert leaning.model != "archive"
     assert leaning.standalone_question == "How many people were trained in Macao in total?"
+
+
+def test_a_comparison_past_its_limit_says_how_many_releases_it_did_not_ask(archive, monkeypatch):
+    monkeypatch.setattr(archive.bot, "settings", archive.bot.settings.model_copy(update={"compare_max_releases": 2}))
+    llm = archive.bot._llm
+    asked = len(llm.prompts)
+    llm.replies.extend(["The Chinese Ministry of Civil Affairs co-hosted the training [1].", "NOT FOUND"])
+    answer = archive.ask("Which ministry co-organised each training?")
+    assert len(llm.prompts) - asked == 2 and not llm.replies
+    assert answer.text.splitlines()[-1] == (
+        "Answered by 1 of 2 releases checked. Not stated in: IOM, Macao SAR run counter-trafficking training. "
+        "3 more releases hold it and were not asked (the first RELEASEBOT_COMPARE_MAX_RELEASES were): narrow the "
+        "question with a country, a date or a name.")
