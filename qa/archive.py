@@ -27,10 +27,10 @@ from qa.text import Sentence, content_terms
 from qa.types import Answer, Filters, Timings
 from vectorstore.catalog import country_name
 
-_EVENTS = r"(?:releases?|trainings?|workshops?|seminars?|courses?)"
 # Kinds of event the releases report, each standing for the others (no thesaurus ships offline: a short list).
 _EVENT_TERMS = set(content_terms("training trainings trained workshop seminar course"))
-_LIST = re.compile(rf"\b(?:which|what) (?:of the )?{_EVENTS}\b|^\s*list\b|\b(?:every|all(?: the)?) {_EVENTS}\b", re.I)
+_LIST = re.compile(rf"\b(?:which|what) (?:of the )?{comparison.EVENTS}\b|^\s*list\b"
+                   rf"|\b(?:every|all(?: the)?) {comparison.EVENTS}\b", re.I)
 _TOTAL = re.compile(r"\bhow many\b.*\b(in total|total|altogether|combined|across)\b", re.I)
 _COUNT_RELEASES = re.compile(r"\bhow many releases\b", re.I)
 _PUBLISHED = re.compile(r"\bwhat (?:was|were|has been|have been) published\b|\bwhat happened\b"

@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 _NOT_EACH = r"(?!\s+(?:year|month|week|day|time|other)s?\b)"
 COMPARE = re.compile(rf"\beach\b{_NOT_EACH}|\b(?:respectively|side by side)\b|^\s*compare\b", re.I)
 _EACH = re.compile(rf"\beach\b{_NOT_EACH}(?:\s+one)?(?:\s+of)?(?:\s+the)?\s+", re.I)
-_COMPARED = re.compile(r"(?:[A-Z][\w'’-]*\s+(?:(?:and|or)\s+)?)*"
-                       r"(?:releases?|trainings?|workshops?|seminars?|courses?)\b")
+# The kinds of thing a collection question ranges over.
+EVENTS = r"(?:releases?|trainings?|workshops?|seminars?|courses?)"
+_COMPARED = re.compile(rf"(?:[A-Z][\w'’-]*\s+(?:(?:and|or)\s+)?)*{EVENTS}\b")
 _WH = re.compile(r"^(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)
 _MARKER = re.compile(r"\[(\d+)\]")
 _NAMES = re.compile(r"\b[A-Z][\w'’-]*(?:,? (?:and|or) [A-Z][\w'’-]*)+")
@@ -71,9 +72,12 @@ def _cited_passage(citation: Citation, meta: dict) -> Passage:
 
 
 def _not_compared(more: int) -> str:
-    return f" {more} more release{'s' if more != 1 else ''} hold it and were not asked (the first " \
-           f"RELEASEBOT_COMPARE_MAX_RELEASES were): narrow the question with a country, a date or a name." if more \
-        else ""
+    """How many releases hold what is compared past the limit: said, not dropped."""
+    if not more:
+        return ""
+    which = "1 more release holds it and was" if more == 1 else f"{more} more releases hold it and were"
+    return f" {which} not asked (the first RELEASEBOT_COMPARE_MAX_RELEASES were): narrow the question with a " \
+           "country, a date or a name."
 
 
 def stream(archive: ArchiveQA, question: str, found: Plan, mode: str | None, releases: list[str],
