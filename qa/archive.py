@@ -25,7 +25,7 @@ from qa.engine import ReleaseQA, Retrieved
 from qa.evidence import Passage, published
 from qa.text import Sentence, content_terms
 from qa.types import Answer, Filters, Timings
-from vectorstore.catalog import country_name
+from vectorstore.catalog import MONTHS, country_name
 
 # Kinds of event the releases report, each standing for the others (no thesaurus ships offline: a short list).
 _EVENT_TERMS = set(content_terms("training trainings trained workshop seminar course"))
@@ -36,8 +36,7 @@ _COUNT_RELEASES = re.compile(r"\bhow many releases\b", re.I)
 _PUBLISHED = re.compile(r"\bwhat (?:was|were|has been|have been) published\b|\bwhat happened\b"
                         r"|\breleases? (?:do you have|are there)\b", re.I)
 _PLACE = re.compile(r"\b(?:in|about|from|on)\s+((?:[A-Z][\w'’-]*\s?){1,3})")
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_WHEN = rf"(?:({_MONTHS})\s+)?((?:19|20)\d\d)"  # "March 2011", "2011"
+_WHEN = rf"(?:({MONTHS})\s+)?((?:19|20)\d\d)"  # "March 2011", "2011"
 _DATED = re.compile(rf"\b(in|during|since|from|after|before|until)\s+{_WHEN}\b", re.I)
 _BETWEEN = re.compile(rf"\bbetween\s+{_WHEN}\s+and\s+{_WHEN}\b", re.I)
 # Words that shape a collection question rather than say what it is about.
@@ -138,7 +137,7 @@ def _span(month: str | None, year: str) -> tuple[str, str]:
     """The first and last day of "March 2011" or of "2011", ISO."""
     if not month:
         return f"{year}-01-01", f"{year}-12-31"
-    number = _MONTHS.lower().split("|").index(month.lower()) + 1
+    number = MONTHS.lower().split("|").index(month.lower()) + 1
     return f"{year}-{number:02d}-01", f"{year}-{number:02d}-{calendar.monthrange(int(year), number)[1]:02d}"
 
 
@@ -187,7 +186,7 @@ class ArchiveQA:
                 timings.ttft_s = time.perf_counter() - started
             yield ("" if len(lines) == 1 else "\n") + lines[-1]
             yield Retrieved(question, list(passages), releases, timings.retrieval_s)  # the sources panel fills
-        closing = _closing(found.kind, values, len(releases)) + self.left_out(found.filters)
+        closing = _closing(found.kind, values, len(releases)) + self.left_out(found.filters, len(releases))
         yield "\n" + closing
         # No item is an answer too ("0 releases (1,000 releases checked)"): every release was checked.
         verified = self.bot.verifier.verify("\n".join(lines), passages) if passages else \
@@ -212,11 +211,12 @@ class ArchiveQA:
         passes = build_metadata_filter_fn(metadata.__getitem__, filters.resolved(metadata).to_metadata_filters())
         return sorted(filter(passes, metadata), key=lambda r: (metadata[r].get("date") or "9999", r))
 
-    def left_out(self, filters: Filters) -> str:
-        """How many releases a date range left out for having no known date, said rather than silently dropped."""
+    def left_out(self, filters: Filters, kept: int) -> str:
+        """How many releases a date range left out for having no known date (of the ``kept`` passing ``filters``),
+        said rather than silently dropped."""
         if filters.undated or not (filters.date_from or filters.date_to):
             return ""
-        unknown = len(self._releases(replace(filters, undated=True))) - len(self._releases(filters))
+        unknown = len(self._releases(replace(filters, undated=True))) - kept
         if not unknown:
             return ""
         return f" {unknown} release{'s were' if unknown != 1 else ' was'} left out: no known date."

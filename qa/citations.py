@@ -72,14 +72,14 @@ class CitationVerifier:
         A claim must be supported by one stretch of the release (a sentence and its neighbours there), not by
         words gathered from sentences far apart: a name from a quote and an address from the contact block.
         """
-        sentences = passage.sentences
-        similarity = self.evidence.embed([s.text for s in sentences]) @ claim_vector
-        stretches = [[j for j, other in enumerate(sentences) if abs(other.index - sentence.index) <= 1]
-                     for sentence in sentences]
-        return max((self._support(claim, passage, stretch, similarity) for stretch in stretches),
-                   key=lambda found: found[0])
+        similarity = self.evidence.embed([s.text for s in passage.sentences]) @ claim_vector
+        # The release's title and labelled metadata are shown with every passage, so a claim may draw on them; and on
+        # the dates its relative dates stand for, which answers are given written in.
+        shown = " ".join([passage.title, passage.fields, passage.dates])
+        return max((self._support(claim, passage, passage.around(s.index), similarity, shown)
+                    for s in passage.sentences), key=lambda found: found[0])
 
-    def _support(self, claim: str, passage: Passage, stretch: list[int], similarity: np.ndarray,
+    def _support(self, claim: str, passage: Passage, stretch: list[int], similarity: np.ndarray, shown: str,
                  ) -> tuple[float, Sentence]:
         wanted = content_terms(claim)
 
@@ -91,9 +91,7 @@ class CitationVerifier:
         exact = _exact(claim)
         best = max(stretch, key=lambda i: (bool(exact) and exact <= _exact(passage.sentences[i].text),
                                            similarity[i] + coverage(passage.sentences[i].text)))
-        # The release's title and labelled metadata are shown with every passage, so a claim may draw on them; and on
-        # the dates its relative dates stand for, which answers are given written in.
-        text = " ".join([passage.title, passage.fields, passage.dates, *(passage.sentences[i].text for i in stretch)])
+        text = " ".join([shown, *(passage.sentences[i].text for i in stretch)])
         covered = coverage(text)
         score = 0.5 * float(similarity[best]) + 0.5 * covered
         if wanted and covered == 1.0:  # a terse answer ("9,165") is far from its sentence in embedding space
@@ -151,7 +149,7 @@ class CitationVerifier:
 
 def _stretch(passage: Passage, index: int) -> str:
     """What a claim standing on sentence ``index`` has behind it: that stretch of the release and its metadata."""
-    return " ".join([passage.fields, passage.dates, *(s.text for s in passage.sentences if abs(s.index - index) <= 1)])
+    return " ".join([passage.fields, passage.dates, *(passage.sentences[j].text for j in passage.around(index))])
 
 
 def render(claims: list[Claim]) -> str:

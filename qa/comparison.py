@@ -113,7 +113,7 @@ def stream(archive: ArchiveQA, question: str, found: Plan, mode: str | None, rel
         yield Retrieved(question, panel, candidates, timings.retrieval_s)
     checked = f"{len(candidates)} release{'s' if len(candidates) != 1 else ''} checked"
     closing = f"Answered by {len(lines)} of {checked}." + (f" Not stated in: {'; '.join(silent)}." if silent else "") \
-        + archive.left_out(found.filters) + _not_compared(len(holding) - len(candidates))
+        + archive.left_out(found.filters, len(releases)) + _not_compared(len(holding) - len(candidates))
     yield ("\n" if lines else "") + closing
     timings.total_s = time.perf_counter() - started
     yield Answer(

@@ -80,6 +80,11 @@ class Passage:
         text = " ".join(s.text for s in self.sentences).lower()
         return ", ".join(d for d in self.relative_dates if d.split(" = ")[0].lower() in text)
 
+    def around(self, index: int) -> list[int]:
+        """Positions of the sentence numbered ``index`` in the release and of its neighbours here: the stretch of the
+        release a claim standing on that sentence has behind it."""
+        return [j for j, sentence in enumerate(self.sentences) if abs(sentence.index - index) <= 1]
+
     def dated(self, text: str) -> str:
         """``text`` with the date each relative date stands for in this release written in, in square brackets as in
         an edited quotation: "today [15 March 2011]" ("[the year 2010]": a bare "[2010]" would read as a citation)."""

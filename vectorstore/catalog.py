@@ -23,10 +23,11 @@ from vectorstore.records import CleanRelease
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _FULL_DATE = re.compile(rf"\b(\d{{1,2}} {_MONTH},? (?:19|20)\d\d|{_MONTH} \d{{1,2}},? (?:19|20)\d\d"
                         r"|(?:19|20)\d\d-\d\d-\d\d)\b")
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+# Month names as the releases and questions write them.
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 # Dates the text gives relative to its publication: "today", "this week", "as of January this year".
 _RELATIVE = re.compile(rf"\b(?:today|yesterday|tomorrow|(?:(?:earlier|later) )?(?:this|last|next) (?:week|month|year)"
-                       rf"|(?:{_MONTHS}) (?:of )?(?:this|last|next) year)\b", re.I)
+                       rf"|(?:{MONTHS}) (?:of )?(?:this|last|next) year)\b", re.I)
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+|the\s+)?[A-Z][\w'’-]*)*")
 _ORGANISATION = re.compile(
     r"\b(?:(?:the\s+)?(?:US\s+|UN\s+|EU\s+)?[A-Z][\w'’-]*\s+){0,5}?"
@@ -122,7 +123,7 @@ def _period(expression: str, published: date) -> str:
     """A relative date as the span it names, from dateparser's date and period: "15 March 2011", "the week of
     14 March 2011", "January 2011", "2011"."""
     phrase = re.sub(r"^(?:earlier|later) ", "", expression.lower())
-    month = re.match(rf"({_MONTHS.lower()}) (?:of )?(.+)", phrase)
+    month = re.match(rf"({MONTHS.lower()}) (?:of )?(.+)", phrase)
     base = datetime.combine(published, datetime.min.time())
     parser = DateDataParser(languages=["en"], settings={"RELATIVE_BASE": base})
     found = parser.get_date_data(month.group(2) if month else phrase)
