@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     anonymous_changes: bool = Field(default=False, description="With no credential set and a non-loopback host, "
                                     "let anyone add and delete releases.")
     max_upload_files: int = Field(default=20, ge=1, description="Files one upload request may carry.")
+    max_request_bytes: int = Field(default=1_000_000, ge=1024, description="Largest body of a request that carries no "
+                                   "release files (uploads: max_upload_files × max_file_bytes).")
+    # A client address that sends this many different wrong credentials within the window is refused (429) until
+    # the oldest of them leaves it.
+    login_attempts: int = Field(default=10, ge=1, description="Different wrong credentials one address may try "
+                                "per login_window_s.")
+    login_window_s: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":

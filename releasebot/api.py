@@ -11,8 +11,9 @@ from itertools import chain
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Request, UploadFile
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
 
 from config import Settings
@@ -20,6 +21,7 @@ from qa import Answer, Citation, EmptyStoreError, Filters, QuestionError, Releas
 from qa.archive import ArchiveQA
 from qa.errors import USER_ERRORS
 from releasebot.access import Ability, Access
+from releasebot.guard import Guard
 from releasebot.releases import UploadRefusedError, add_releases, delete_release
 from vectorstore.catalog import listed
 from vectorstore.ingest import Ingestor
@@ -205,23 +207,18 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
     access = Access.from_settings(settings)
     archive = ArchiveQA(bot)  # collection questions; every other question goes on to the single-fact engine
 
-    def needs(ability: Ability) -> list:
-        """Route dependencies refusing requests that may not do ``ability`` (docs/RELIABILITY.md: who can do what).
-
-        The bearer scheme is declared for the OpenAPI schema; the header itself (bearer or basic) is checked by Access.
-        """
-
-        def guard(request: Request,
-                  _bearer: HTTPAuthorizationCredentials | None = Depends(HTTPBearer(auto_error=False))) -> None:
-            if not access.allows(ability, access.credential(request.headers.get("authorization"))):
-                status, message = access.refusal(ability)
-                raise HTTPException(status, message, headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
-
-        return [Depends(guard)]
+    def needs(ability: Ability) -> dict:
+        """What a route needs, for the Guard (which refuses before any body is read) and the OpenAPI schema."""
+        return {"openapi_extra": {"x-releasebot-needs": ability}}
 
     refused = {401: UNAUTHORIZED, 403: FORBIDDEN} if access.credentialed or not access.changes_open else {}
     app = FastAPI(title="releasebot", version="1", summary="Cited answers from the press releases.")
-    v1 = APIRouter(prefix="/v1", responses={**ERRORS, **refused})
+    # The bearer scheme is declared for the OpenAPI schema; the header itself (bearer or basic) is checked by the Guard.
+    v1 = APIRouter(prefix="/v1", responses={**ERRORS, **refused}, dependencies=[Depends(HTTPBearer(auto_error=False))])
+    app.add_middleware(Guard, settings=settings, api_routes=lambda: v1.routes)
+    # Cross-origin requests get no CORS grant (Gradio's own CORS handling defers to this): no other site's page can
+    # read an answer with a visitor's login.
+    app.add_middleware(CORSMiddleware, allow_origins=[])
 
     def user_error(request: Request, exc: Exception) -> JSONResponse:
         status = _status(exc)
@@ -230,7 +227,11 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
         return JSONResponse({"detail": str(exc)}, status)
 
     def server_error(request: Request, exc: Exception) -> JSONResponse:  # Starlette logs the traceback
-        return JSONResponse({"detail": f"internal error ({type(exc).__name__}: {exc})"}, 500)
+        # The exception's text can name the server's paths: the client gets a reference to find it in the log.
+        reference = uuid.uuid4().hex[:12]
+        log.error("internal error %s on %s %s: %s: %s", reference, request.method, request.url.path,
+                  type(exc).__name__, exc)
+        return JSONResponse({"detail": f"internal error (reference {reference} in the server's log)"}, 500)
 
     for error in USER_ERRORS:
         app.add_exception_handler(error, user_error)
@@ -244,7 +245,7 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
         return Health(releases=len(bot.retriever.metadata), model=answering_model(None))
 
     @v1.post("/chat/completions", response_model=ChatCompletion, responses={200: {"content": SSE}},
-             dependencies=needs("ask"))
+             **needs("ask"))
     def chat_completions(body: ChatRequest):
         """OpenAI-compatible; with ``stream`` the answer comes as server-sent ``chat.completion.chunk`` events."""
         question, history = body.conversation()
@@ -292,18 +293,18 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
-    @v1.get("/models", response_model=ModelList, dependencies=needs("ask"))
+    @v1.get("/models", response_model=ModelList, **needs("ask"))
     def models():
         """OpenAI's model list (some chat front ends ask it first): the one model answering."""
         return ModelList(data=[ModelCard(id=answering_model(None))])
 
-    @v1.post("/ask", response_model=Answer, dependencies=needs("ask"))
+    @v1.post("/ask", response_model=Answer, **needs("ask"))
     def ask(body: AskRequest):
         """The whole verified answer: text with [n] markers, citations, claims, timings."""
         return archive.ask(body.question, [turn.model_dump() for turn in body.history], mode=body.mode, k=body.k,
                            filters=body.filters)
 
-    @v1.get("/releases", response_model=list[ReleaseInfo], dependencies=needs("ask"))
+    @v1.get("/releases", response_model=list[ReleaseInfo], **needs("ask"))
     def list_releases():
         catalog = bot.retriever.metadata
         return [ReleaseInfo(
@@ -314,7 +315,7 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
             chunks=sum(have for have, _ in r.versions.values()),
         ) for rid, r in sorted(bot.store.releases().items())]
 
-    @v1.post("/releases", response_model=Uploaded, dependencies=needs("change"))
+    @v1.post("/releases", response_model=Uploaded, **needs("change"))
     def upload_releases(files: Annotated[list[UploadFile], File(description=".txt or .html release files")]):
         """Validated, cleaned and ingested like the chat's upload; answerable at once. 400 if none is stored."""
         try:
@@ -326,7 +327,7 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
         return Uploaded(**{name: getattr(summary, name) for name in Uploaded.model_fields})
 
     @v1.delete("/releases/{release_id}", response_model=Deleted, responses={404: {"model": Detail}},
-               dependencies=needs("change"))
+               **needs("change"))
     def delete(release_id: str):
         removed = delete_release(bot, ingestor, release_id)
         if not removed:

@@ -14,6 +14,7 @@ from qa import ReleaseQA
 from qa.errors import USER_ERRORS
 from releasebot import render
 from releasebot.api import create_api
+from releasebot.releases import recover_uploads
 from releasebot.web import ChatApp
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ def build_app(settings: Settings, bot: ReleaseQA | None = None) -> FastAPI:
     chat = ChatApp(bot or build_bot(settings), settings)
     access = chat.access
     log.info("access: %s", access.describe())
+    if recovered := recover_uploads(chat.ingestor):
+        for line in recovered:
+            log.info("uploads: %s", line)
+        chat.bot.refresh()
     return gr.mount_gradio_app(
         create_api(chat.bot, settings, chat.ingestor), chat.blocks().queue(default_concurrency_limit=1), path="/",
         auth=access.login if access.chat_login else None, max_file_size=settings.max_file_bytes,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 
 import httpx
 import pytest
@@ -260,3 +261,132 @@ def test_app_py_takes_the_serve_flags(bundled_store, tmp_path):
     finally:
         server.terminate()
         server.wait(30)
+
+
+# --- before the credential: no body read, nothing of the corpus, no frame, no other origin, no guessing
+def _raw(port: int, head: str, body: bytes = b"", timeout_s: float = 10) -> bytes:
+    """Send a request's head (and a body part) over a socket; return what the server answers within the timeout."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
+        sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+        answer = b""
+        try:
+            while b"\r\n\r\n" not in answer:
+                part = sock.recv(65536)
+                if not part:
+                    break
+                answer += part
+        except TimeoutError:
+            pass
+        return answer
+
+
+def _temp_bytes() -> int:
+    import tempfile
+    from pathlib import Path
+
+    total = 0
+    for path in Path(tempfile.gettempdir()).rglob("*"):
+        try:
+            total += path.stat().st_size if path.is_file() else 0
+        except OSError:
+            continue
+    return total
+
+
+def test_a_body_is_read_only_after_the_credential_and_within_the_limits(make_settings):
+    Ingestor(make_settings()).ingest([RELEASES], report=lambda m: None, progress=False)
+    settings = make_settings(mode="extractive", api_key=KEY, max_upload_files=2, max_file_bytes=100_000)
+    bot, server = _serve(settings)
+    temp_before = _temp_bytes()
+    with server as url:
+        port = int(url.rsplit(":", 1)[1])
+        multipart = "Content-Type: multipart/form-data; boundary=x"
+        for path in ("/v1/releases", "/gradio_api/upload"):  # 2 GB declared, a little sent: answered at once
+            head = f"POST {path} HTTP/1.1\nHost: 127.0.0.1\n{multipart}\nContent-Length: 2000000000\n"
+            answer = _raw(port, head, b"--x\r\n" + b"a" * 1000)
+            status = answer.split(b" ", 2)[1]
+            assert status in ((b"401",) if path.startswith("/v1") else (b"401", b"413")), (path, answer[:200])
+        keyed = f"POST /v1/releases HTTP/1.1\nHost: 127.0.0.1\nAuthorization: Bearer {KEY}\n{multipart}\n"
+        assert b" 413 " in _raw(port, keyed + "Content-Length: 2000000000\n")  # over the limit, from its length
+        with httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {KEY}"}) as http:
+
+            def chunks():  # a chunked body has no length: it is cut off while read
+                yield b"--x\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\n"
+                for _ in range(100):
+                    yield b"IOM opened a shelter. " * 1000
+
+            try:
+                cut = http.post("/v1/releases", content=chunks(), headers={"Content-Type": "multipart/form-data; "
+                                                                            "boundary=x"})
+                assert cut.status_code == 413 and "byte limit" in cut.json()["detail"]
+            except (httpx.WriteError, httpx.RemoteProtocolError):
+                pass  # the server answered 413 and closed while the client was still sending
+            big_question = http.post("/v1/ask", json={"question": "w" * 2_000_000})
+            assert big_question.status_code == 413
+            assert http.get("/healthz").status_code == 200
+    assert _corpus(bot.store) == _corpus(ReleaseStore(settings))
+    assert _temp_bytes() - temp_before < 1_000_000  # nothing of the 2 GB, nor of the cut body, was written
+
+
+def _corpus_words(store: ReleaseStore) -> set[str]:
+    """What would give the corpus away: release ids, titles, places."""
+    words = set()
+    for rid, release in store.releases().items():
+        words |= {rid, release.title, release.location} - {"", None}
+    return words
+
+
+def test_nothing_of_the_corpus_is_served_before_login(deployment):
+    url, settings, bot, kinds, app = deployment
+    if settings.anonymous_ask:
+        pytest.skip("asking is open: the corpus is for anyone")
+    secrets = _corpus_words(bot.store)
+    assert "China" in secrets and MACAO in secrets
+    with httpx.Client(base_url=url, timeout=30) as http:
+        for method, path in [("GET", "/"), ("GET", "/login"), *_gradio_routes(app)]:
+            if method != "GET":
+                continue
+            response = _call(http, method, path)
+            if response is not None:
+                leaked = {word for word in secrets if word in response.text}
+                assert not leaked, (path, leaked)
+        # after login, the page loads the archive's summary and the filters' choices
+        client = Client(f"{url}/", verbose=False, auth=RIGHT[kinds[0]][1])
+        assert client.predict(FUNDERS, api_name="/chat")
+
+
+def test_every_response_forbids_framing_sniffing_and_other_origins(deployment):
+    url, *_ = deployment
+    with httpx.Client(base_url=url, timeout=30) as http:
+        for path in ("/", "/healthz", "/v1/models", "/config", "/gradio_api/info"):
+            response = http.get(path, headers={"Origin": "http://localhost:9999"})
+            assert response.headers["x-frame-options"] == "DENY", path
+            assert response.headers["x-content-type-options"] == "nosniff", path
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
+            assert "access-control-allow-origin" not in response.headers, path
+        preflight = http.options("/gradio_api/queue/join", headers={
+            "Origin": "http://localhost:9999", "Access-Control-Request-Method": "POST"})
+        assert "access-control-allow-origin" not in preflight.headers
+        assert preflight.headers.get("access-control-allow-credentials") != "true"
+
+
+def test_guessing_the_credential_is_slowed_down(make_settings):
+    Ingestor(make_settings()).ingest([RELEASES], report=lambda m: None, progress=False)
+    settings = make_settings(mode="extractive", api_key=KEY, auth_username=USER, auth_password=PASSWORD,
+                             login_attempts=5, login_window_s=3)
+    bot, server = _serve(settings)
+    with server as url, httpx.Client(base_url=url, timeout=30) as http:
+        for _ in range(20):  # the same stale key sent again and again is one guess, not many
+            assert http.get("/v1/models", headers={"Authorization": "Bearer stale"}).status_code == 401
+        statuses = [http.post("/login", data={"username": USER, "password": f"guess{i}"}).status_code
+                    for i in range(10)]
+        assert statuses[:4] == [400] * 4 and set(statuses[5:]) == {429}, statuses
+        refused = http.post("/login", data={"username": USER, "password": PASSWORD})
+        assert refused.status_code == 429 and "too many wrong credentials" in refused.json()["detail"]
+        assert http.get("/v1/models", headers={"Authorization": f"Bearer {KEY}"}).status_code == 429
+        assert int(refused.headers["retry-after"]) <= 4
+        time.sleep(3.5)  # the window passes: the right credential works again
+        assert http.post("/login", data={"username": USER, "password": PASSWORD}).status_code == 200
+        assert http.get("/v1/models", headers={"Authorization": f"Bearer {KEY}"}).status_code == 200

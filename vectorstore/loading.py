@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,20 @@ def read_release(path: Path, max_bytes: int, display_name: str | None = None) ->
     return RawRelease(path, Path(name).stem, text, hashlib.sha256(data).hexdigest(), notes)
 
 
+# UTF-16 and UTF-32 text is full of NUL bytes: a byte-order mark says it is text before the binary check would refuse it.
+BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16")]
+
+
 def _decode(data: bytes, name: str, notes: list[str]) -> str:
+    for bom, encoding in BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise ReleaseFileError(f"{name}: starts as {encoding.upper()} text but does not decode ({exc.reason})")
+            notes.append(f"{name}: not UTF-8; decoded as {encoding}")
+            return text
     if b"\x00" in data[:8192]:
         raise ReleaseFileError(f"{name}: binary file, not text")
     try:
