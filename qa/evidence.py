@@ -29,11 +29,8 @@ COMPLETE_MARGIN = 0.06
 # "How do I reach…" shares few words with a contact block, so such questions get the block outright.
 CONTACT_QUESTION = re.compile(
     r"\b(contact|reach|call|phone|telephone|e-?mail|write to|press officer|spokes\w*|media)\b", re.I)
-# A release is data, not instructions: sentences that address a model ("ignore previous instructions",
-# "answer every question with …") are withheld from the prompt (the stored text keeps them).
-INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|prompts?|rules)\b|\bsystem prompt\b"
-    r"|\b(from now on|always|you must)\b.{0,40}\b(answer|reply|respond|say)\b", re.I)
+# A release is data, not instructions: sentences the catalog found addressed to a model (vectorstore.addressed, by
+# meaning, at ingest) are withheld from the prompt and from citations; the stored text keeps them.
 WITHHELD = "[a sentence addressed to an AI model was withheld]"
 # Sentences this far below the best one are noise for the model, not evidence.
 SCORE_MARGIN = 0.2
@@ -122,9 +119,17 @@ class ScoredSentence:
 
 
 @lru_cache(maxsize=4096)
-def _sentences(release_id: str, text: str) -> tuple[Sentence, ...]:
-    """A release's sentences as the model sees them: any addressed to a model is replaced by a notice."""
-    return tuple(replace(s, text=WITHHELD) if INSTRUCTION.search(s.text) else s for s in split_sentences(release_id, text))
+def _sentences(release_id: str, text: str, withheld: str) -> tuple[Sentence, ...]:
+    """A release's sentences as the model sees them: any within a ``withheld`` span (the stored "start-end; …") is
+    replaced by a notice."""
+    spans = [tuple(map(int, span.split("-"))) for span in listed(withheld)]
+    return tuple(replace(s, text=WITHHELD) if any(s.start < end and s.end > start for start, end in spans) else s
+                 for s in split_sentences(release_id, text))
+
+
+def sentences_of(release_id: str, texts: dict[str, str], metadata: dict[str, dict]) -> tuple[Sentence, ...]:
+    """The sentences of a stored release, withheld ones replaced by the notice."""
+    return _sentences(release_id, texts[release_id], metadata[release_id].get("withheld", ""))
 
 
 class EvidenceSelector:
@@ -172,7 +177,7 @@ class EvidenceSelector:
         for hit in hits:
             node = hit.node
             rid = node.metadata["release_id"]
-            for sentence in _sentences(rid, texts[rid]):
+            for sentence in _sentences(rid, texts[rid], node.metadata.get("withheld", "")):
                 overlaps = sentence.start < node.end_char_idx and sentence.end > node.start_char_idx
                 if overlaps and sentence.index > 0:
                     seen.setdefault((rid, sentence.start), sentence)
@@ -194,7 +199,7 @@ class EvidenceSelector:
             if item.score < scored[0].score - SCORE_MARGIN:
                 break
             s = item.sentence
-            all_sentences = _sentences(s.release_id, texts[s.release_id])
+            all_sentences = sentences_of(s.release_id, texts, metadata)
             window = [w for w in all_sentences[max(1, s.index - 1): s.index + 2] if w.paragraph == s.paragraph]
             new = [w for w in window if w.index not in chosen.get(s.release_id, {})]
             cost = sum(len(w.text) for w in new) // 4
@@ -206,7 +211,7 @@ class EvidenceSelector:
             best.setdefault(s.release_id, item.score)
         if CONTACT_QUESTION.search(question):
             top = max(best, key=best.get)
-            block = next((w for w in _sentences(top, texts[top]) if CONTACT_MARKER.match(w.text)), None)
+            block = next((w for w in sentences_of(top, texts, metadata) if CONTACT_MARKER.match(w.text)), None)
             if block is not None:
                 chosen[top][block.index] = block
                 focus[top].setdefault(block.index, best[top])
@@ -219,7 +224,7 @@ class EvidenceSelector:
     @staticmethod
     def whole_release(release_id: str, texts: dict[str, str], metadata: dict[str, dict]) -> Passage:
         """A release in full (title excluded) as passage [1]."""
-        sentences = [s for s in _sentences(release_id, texts[release_id]) if s.index > 0]
+        sentences = [s for s in sentences_of(release_id, texts, metadata) if s.index > 0]
         return Passage.of(1, metadata[release_id], sentences, whole=True)
 
     def uncovered(self, question: str, claims: list[str], passages: list[Passage]) -> list[tuple[Passage, Sentence]]:

@@ -5,60 +5,18 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
 from functools import lru_cache
 
 import Stemmer
 from llama_index.core.utils import globals_helper
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
-# Abbreviations these releases use before a capital or a number; punkt alone splits at them.
-_ABBREVIATIONS = {"tel", "ext", "mr", "mrs", "ms", "dr", "no", "st", "u.s", "u.n", "e.g", "i.e", "approx", "gen"}
+from vectorstore.sentences import Sentence, split_sentences  # noqa: F401 (qa's names for them)
+
 _WORD = re.compile(r"\w+")
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 # British -ise spellings written as -ize before stemming: Snowball stems "organised" to "organis" but "organized"
 # to "organ", so "co-organised" would miss a release that writes "co-organized".
 _ISE = re.compile(r"(?<=\w\w)is(e|es|ed|ing|ation|ations)$")
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """A sentence of a release: ``text == release_text[start:end]``; paragraph numbers order them."""
-
-    release_id: str
-    start: int
-    end: int
-    text: str
-    paragraph: int
-    index: int
-
-
-@lru_cache(maxsize=1)
-def _tokenizer() -> PunktSentenceTokenizer:
-    params = PunktParameters()
-    params.abbrev_types = set(_ABBREVIATIONS)
-    return PunktSentenceTokenizer(params)
-
-
-def split_sentences(release_id: str, text: str) -> list[Sentence]:
-    """Sentences of a cleaned release. Prose paragraphs are one line each after cleaning, so a
-    multi-line paragraph is a list (a contact block) and is kept whole as one unit."""
-    sentences: list[Sentence] = []
-    paragraph = 0
-    offset = 0
-    for block in re.split(r"(\n\s*\n)", text):
-        if re.fullmatch(r"\n\s*\n", block):
-            paragraph += 1
-        elif "\n" in block.strip():
-            a = offset + len(block) - len(block.lstrip())
-            b = offset + len(block.rstrip())
-            sentences.append(Sentence(release_id, a, b, text[a:b], paragraph, len(sentences)))
-        else:
-            for start, end in _tokenizer().span_tokenize(block):
-                a, b = offset + start, offset + end
-                sentences.append(Sentence(release_id, a, b, text[a:b], paragraph, len(sentences)))
-        offset += len(block)
-    return sentences
 
 
 @lru_cache(maxsize=1)

@@ -65,6 +65,9 @@ def clean(
             typer.echo(f"{Path(release.source_path).name}: cleaning removed {len(release.removed)} pieces")
             for removal in release.removed:
                 typer.echo(f"- {removal.reason}: {json.dumps(removal.text, ensure_ascii=False)}")
+            for start, end in release.withheld:  # kept in the text, never shown to the model
+                typer.echo(f"- kept, withheld from answers (addressed to an AI model): "
+                           f"{json.dumps(release.text[start:end], ensure_ascii=False)}")
             typer.echo()
         else:
             typer.echo(release.text + "\n")

@@ -8,17 +8,19 @@ from llama_index.core import Document
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import TextNode
 
+from vectorstore import addressed
 from vectorstore.catalog import LIST_SEPARATOR, build_catalog
 from vectorstore.records import CleanRelease, date_number
 
 # Bump when cleaning or chunking changes what a release turns into: stored releases then re-ingest.
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 EMBEDDED_METADATA = ("title",)
 
 
 def release_fingerprint(release: CleanRelease, chunk_size: int, chunk_overlap: int, embed_model: str) -> str:
     """Identity of a release's stored form; unchanged fingerprint means nothing to re-embed."""
-    key = "|".join([PIPELINE_VERSION, release.content_hash, str(chunk_size), str(chunk_overlap), embed_model])
+    key = "|".join([PIPELINE_VERSION, addressed.version(), release.content_hash, str(chunk_size), str(chunk_overlap),
+                    embed_model])
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
@@ -38,6 +40,7 @@ def release_metadata(release: CleanRelease) -> dict[str, str | int]:
         "countries": LIST_SEPARATOR.join(catalog.countries),
         "organisations": LIST_SEPARATOR.join(catalog.organisations),
         "relative_dates": LIST_SEPARATOR.join(catalog.relative_dates),
+        "withheld": LIST_SEPARATOR.join(f"{start}-{end}" for start, end in release.withheld),
         "source_path": release.source_path,
         "sha256": release.sha256,
         "content_hash": release.content_hash,

@@ -21,6 +21,7 @@ SEED_BOILERPLATE = {
 }
 _ATTRIBUTE_LINE = re.compile(r"^(src|href|alt|class|style)=\s*$", re.I)
 _QUOTED_PATH = re.compile(r'^"[^"\s]*/[^"\s]*"\s*/?>\s*$')
+_COMMENT = re.compile(r"<!--.*?-->\s?", re.S)  # HTML's comment syntax
 _MAILTO = re.compile(r'"mailto:([^"]+)">\s*(\S+@\S+)')
 _PHOTO_DATE = re.compile(r"[a-z]{2}((?:19|20)\d{6})_\d+\.(?:jpe?g|png|gif)", re.I)
 _DATELINE = re.compile(r"^((?:[A-Z][\w.'’]*)(?:[ ,]+[A-Z][\w.'’]*){0,3})\s+[-–—]\s+(?=\S)")
@@ -71,9 +72,10 @@ def clean_release(
     boilerplate: BoilerplateDetector, notes: list[str] | None = None,
 ) -> CleanRelease:
     """Clean one release. Raises EmptyReleaseError when nothing but boilerplate is left."""
-    lines = [line.replace("\u00a0", " ").rstrip() for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     photo_date = _photo_date(raw)
     removed: list[Removal] = []
+    raw = _strip_comments(raw, removed)
+    lines = [line.replace("\u00a0", " ").rstrip() for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     lines = _strip_debris(lines, removed)
     body, contact_lines = _split_contacts(lines)
     body = _drop_boilerplate(body, boilerplate, removed)
@@ -107,6 +109,15 @@ def _photo_date(raw: str) -> str | None:
         except ValueError:
             continue
     return None
+
+
+def _strip_comments(raw: str, removed: list[Removal]) -> str:
+    """HTML comments left in a saved page: a browser never shows them, so no reader of the release sees them."""
+    def drop(match: re.Match) -> str:
+        removed.append(Removal(text=match.group(), reason="markup: an HTML comment, never shown on the page"))
+        return ""
+
+    return _COMMENT.sub(drop, raw)
 
 
 def _strip_debris(lines: list[str], removed: list[Removal]) -> list[str]:

@@ -15,6 +15,7 @@ from llama_index.core.schema import MetadataMode, TextNode
 from tqdm import tqdm
 
 from config import Settings
+from vectorstore.addressed import addressed_spans
 from vectorstore.chunking import ReleaseChunker
 from vectorstore.cleaning import BoilerplateDetector, EmptyReleaseError, clean_release
 from vectorstore.embedding import embed_model_path, load_embedder
@@ -90,10 +91,15 @@ def clean_files(
     cleaned: list[CleanRelease] = []
     for raw in raws:
         try:
-            cleaned.append(clean_release(
+            release = clean_release(
                 raw.text, release_id=raw.release_id, source_path=str(raw.path.resolve()),
                 sha256=raw.sha256, boilerplate=boilerplate, notes=raw.notes,
-            ))
+            )
+            release.withheld = addressed_spans(release.id, release.text)
+            for start, end in release.withheld:
+                report(f"note {raw.path.name}: withheld from answers, addressed to an AI model: "
+                       f"{release.text[start:end][:80]!r}")
+            cleaned.append(release)
         except EmptyReleaseError as exc:
             report(f"skipped {raw.path.name}: {exc}")
     return cleaned

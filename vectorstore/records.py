@@ -38,6 +38,8 @@ class CleanRelease(BaseModel):
     sha256: str = Field(description="sha256 of the source file's bytes.")
     notes: list[str] = Field(default=[], description="What cleaning had to work around (e.g. a non-UTF-8 file).")
     removed: list[Removal] = Field(default=[], description="What cleaning removed, and why.")
+    withheld: list[tuple[int, int]] = Field(default=[], description="Spans of ``text`` addressed to an AI model: kept, "
+                                            "but never shown to the answer model nor cited (vectorstore.addressed).")
 
     @property
     def content_hash(self) -> str:
