@@ -161,12 +161,16 @@ class ArchiveQA:
     def stream(self, question: str, history: list[dict] | None = None, *, mode: str | None = None,
                k: int | None = None, filters: Filters | None = None) -> Iterator[Retrieved | str | Answer]:
         question = self.bot.validate(question)
+        filters = (filters or Filters()).checked()
         found = plan(question, filters)
         # In a conversation, a collection question that says what it is about ("List the trainings in 2011.") is
         # answered as one; one that leans on the conversation ("How many in total?") goes to the engine, which
         # rewrites it with the history first.
-        if found is None or history and not (found.subject or found.filters != (filters or Filters())):
-            yield from self.bot.stream(question, history, mode=mode, k=k, filters=filters)
+        if found is None or history and not (found.subject or found.filters != filters):
+            for item in self.bot.stream(question, history, mode=mode, k=k, filters=filters):
+                if isinstance(item, Answer) and item.abstained and filters.active:
+                    item = item.model_copy(update={"text": f"{item.text} {self.searched(filters)}"})
+                yield item
             return
         started = time.perf_counter()
         releases = self._releases(found.filters)
@@ -210,6 +214,15 @@ class ArchiveQA:
         # The same filters retrieval applies, evaluated by llama-index on each release's metadata.
         passes = build_metadata_filter_fn(metadata.__getitem__, filters.resolved(metadata).to_metadata_filters())
         return sorted(filter(passes, metadata), key=lambda r: (metadata[r].get("date") or "9999", r))
+
+    def searched(self, filters: Filters) -> str:
+        """What the filters let an answer search, said with an abstention: a filter that leaves nothing, or leaves out
+        the releases of unknown date, is why the releases "don't say"."""
+        kept = len(self._releases(filters))
+        if not kept:
+            return f"No release passes the filters ({filters.describe()})." + self.left_out(filters, kept)
+        return (f"Searched only the {kept} release{'s' if kept != 1 else ''} passing the filters "
+                f"({filters.describe()}).") + self.left_out(filters, kept)
 
     def left_out(self, filters: Filters, kept: int) -> str:
         """How many releases a date range left out for having no known date (of the ``kept`` passing ``filters``),

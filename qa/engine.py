@@ -203,6 +203,18 @@ class ReleaseQA:
         retrieved = list(dict.fromkeys(hit.node.metadata["release_id"] for hit in hits))
         return Retrieved(standalone, passages, retrieved, time.perf_counter() - started)
 
+    def _found(self, question: str, history: list[dict] | None, mode: Mode, k: int | None,
+               filters: Filters | None) -> Retrieved:
+        """The evidence for the question in its conversation. With no model to rewrite a follow-up, the question is
+        searched as asked, and with the previous question only when alone it finds nothing to quote (a question that
+        says what it asks about is not mixed with the one before)."""
+        if mode != "extractive" or not history:
+            return self.retrieve(self.condense(question, history, mode), k, filters)
+        alone = self.retrieve(question, k, filters)
+        if any(score >= EXTRACTIVE_MIN_SCORE for p in alone.passages for score in p.focus.values()):
+            return alone
+        return self.retrieve(self.condense(question, history, mode), k, filters)
+
     def stream(self, question: str, history: list[dict] | None = None, *, mode: Mode | None = None,
                k: int | None = None, filters: Filters | None = None) -> Iterator[Retrieved | str | Answer]:
         """Yield ``Retrieved`` (the sources), then answer text deltas, then the verified ``Answer``."""
@@ -211,7 +223,7 @@ class ReleaseQA:
         question = self.validate(question)
         if mode == "llm":
             self.load_llm()
-        found = self.retrieve(self.condense(question, history, mode), k, filters)
+        found = self._found(question, history, mode, k, filters)
         standalone, passages, retrieved = found.standalone_question, found.passages, found.retrieved
         timings = Timings(retrieval_s=time.perf_counter() - started)
         yield found
@@ -304,6 +316,8 @@ class ReleaseQA:
         )
         if not scored or scored[0][0] < min_score:
             return
-        chosen = [item for item in scored if item[0] >= scored[0][0] - EXTRACTIVE_MARGIN][:3]
+        # Quotes come from the best sentence's release: a near score elsewhere is another release's story.
+        top = scored[0][1].release_id
+        chosen = [item for item in scored if item[0] >= scored[0][0] - EXTRACTIVE_MARGIN and item[1].release_id == top][:3]
         by_index = {(p.number, s.index): s for p in passages for s in p.sentences}
         yield " ".join(_quote(p, by_index[(p.number, index)]) for _, p, index in chosen)

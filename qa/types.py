@@ -94,6 +94,28 @@ class Filters:
     date_to: str | None = None
     undated: bool = False
 
+    @property
+    def active(self) -> bool:
+        return bool(self.release_ids or self.location or self.date_from or self.date_to)
+
+    def checked(self) -> "Filters":
+        """These filters, or a QuestionError saying what is wrong with them (a date that is not one, a reversed range)."""
+        low, high = (_date_num(d) if d else None for d in (self.date_from, self.date_to))
+        if low and high and low > high:
+            raise QuestionError(f"the date range is reversed: {self.date_from} is after {self.date_to}")
+        return self
+
+    def describe(self) -> str:
+        """The filters in words: "about Timor-Leste, published from 2010-01-01 to 2010-12-31"."""
+        parts = [f"about {self.location}" if self.location else "",
+                 f"{len(self.release_ids)} chosen release{'s' if len(self.release_ids) != 1 else ''}"
+                 if self.release_ids else ""]
+        if self.date_from or self.date_to:
+            parts.append("published " + " ".join(part for part in (
+                f"from {self.date_from}" if self.date_from else "", f"to {self.date_to}" if self.date_to else "")
+                if part))
+        return ", ".join(part for part in parts if part)
+
     def resolved(self, catalog: dict[str, dict]) -> "Filters":
         """These filters as the stores can apply them: "in the range, or no known date" becomes the releases it keeps
         (a nested OR is refused by llama-index's filter function, which the keyword search uses)."""

@@ -127,6 +127,19 @@ def test_extractive_mode_answers_with_cited_sentences_and_abstains_when_weak(bun
     assert bot.ask("What was IOM's budget in 2015?", mode="extractive").abstained
 
 
+def test_extractive_follow_ups_are_not_mixed_with_the_question_before(bundled_store):
+    """With no model to rewrite a follow-up, a question that says what it asks is searched alone; one that leans on the
+    conversation ("and in Beijing?") is searched with the question before it."""
+    bot = ReleaseQA.from_settings(bundled_store, load_llm=False)
+    shelters = [{"role": "user", "content": "How many shelters does the Ministry of Civil Affairs run?"},
+                {"role": "assistant", "content": "The Ministry runs shelters [1]."}]
+    after = bot.ask(FUNDERS, shelters, mode="extractive")
+    assert "Social Welfare Bureau" in after.text and {c.source for c in after.citations} == {MACAO}
+    assert after.standalone_question == FUNDERS
+    leaning = bot.ask("And how many?", shelters, mode="extractive")
+    assert leaning.standalone_question.startswith("How many shelters") and not leaning.abstained
+
+
 def test_filters_restrict_retrieval(bundled_store):
     bot = ReleaseQA.from_settings(bundled_store, load_llm=False)
     assert set(bot.ask("training", mode="extractive", filters=Filters(location="Beijing")).retrieved) == {

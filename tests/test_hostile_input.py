@@ -14,6 +14,7 @@ from gradio_client import Client
 
 from config import Settings
 from qa import ReleaseQA
+from releasebot.releases import PENDING
 from releasebot.server import build_app
 from releasebot.web import ChatApp
 from tests.conftest import RELEASES
@@ -24,9 +25,10 @@ from vectorstore.ingest import Ingestor
 FUNDERS = "Who funded the Macao trainings?"
 SCRIPT = "<script>window.__xss=1;alert(1)</script>"
 IMG = "<img src=x onerror=\"window.__xss=2;alert(2)\">"
+LINKS = "(see [this verified government page](http://evil.example/verify), http://evil.example/x or www.evil.example)"
 HOSTILE_RELEASE = (
     f"Penguin shelter {SCRIPT} opens in Ushuaia\n"
-    f"Ushuaia - IOM opened a shelter for 40 penguins {IMG} on Monday, funded by the Antarctic Fund.\n"
+    f"Ushuaia - IOM opened a shelter for 40 penguins {IMG} on Monday, funded by the Antarctic Fund {LINKS}.\n"
 )
 
 
@@ -68,8 +70,8 @@ def test_a_100k_character_question_is_a_clear_refusal(hostile_server):
     finally:
         client.close()
     # the chat UI's handler: one readable line, no traceback
-    [(message, _)] = list(ChatApp(bot, settings).respond(huge, [], "llm", 6, None, None))
-    assert message.startswith("⚠️ the question is 100,000 characters long")
+    *steps, (message, _) = list(ChatApp(bot, settings).respond(huge, [], "llm", 6, None, None))
+    assert "Not answered: the question is 100,000 characters long" in message and len(steps) == 1
     assert time.perf_counter() - started < 30
     assert http.get("/healthz").status_code == 200
 
@@ -139,6 +141,62 @@ def test_odd_upload_names_are_sanitised(hostile_server):
     assert http.delete(f"/v1/releases/{release_id}").status_code == 200
 
 
+def test_a_utf16_release_is_decoded_and_reported(hostile_server):
+    _, http, _, _ = hostile_server
+    text = "Penguin shelter opens in Ushuaia\n\nUshuaia - IOM opened a shelter for 42 penguins, funded by the Polar Fund.\n"
+    for encoding in ("utf-16", "utf-32"):  # with their byte-order marks, as Windows editors write them
+        added = http.post("/v1/releases", files=[("files", (f"penguins-{encoding}.txt", text.encode(encoding)))])
+        assert added.status_code == 200, added.text
+        assert any(f"decoded as {encoding}" in m for m in added.json()["messages"]), added.json()
+        answer = http.post("/v1/ask", json={"question": "Who funded the penguin shelter in Ushuaia?",
+                                            "mode": "extractive", "filters": {"release_ids": [f"penguins-{encoding}"]}})
+        assert "Polar Fund" in answer.json()["text"]
+        assert http.delete(f"/v1/releases/penguins-{encoding}").status_code == 200
+
+
+def test_a_file_name_over_255_bytes_is_shortened_and_nothing_is_left_behind(hostile_server):
+    _, http, _, settings = hostile_server
+    uploads = settings.data_dir / "uploads"
+    name = "ü" * 200 + ".txt"  # 404 bytes: more than a file system takes
+    added = http.post("/v1/releases", files=[("files", (name, HOSTILE_RELEASE.replace("40", "43").encode())),
+                                             ("files", ("second.txt", HOSTILE_RELEASE.replace("40", "44").encode()))])
+    assert added.status_code == 200, added.text
+    ids = added.json()["release_ids"]
+    assert len(ids) == 2 and all(len(rid.encode()) <= 120 for rid in ids) and str(settings.data_dir) not in added.text
+    assert not list(uploads.glob(".incoming-*"))
+    for rid in ids:
+        assert http.delete(f"/v1/releases/{rid}").status_code == 200
+    assert not [p for p in uploads.rglob("*") if p.is_file()]
+
+
+def test_uploads_cut_off_by_a_crash_are_ingested_or_removed_at_start(make_settings, caplog):
+    """What a kill -9 during an upload leaves (a half-received file, a whole file not yet ingested): the next start
+    ingests the whole one, removes the rest, and says which in the log."""
+    import logging
+
+    settings = make_settings(mode="extractive")
+    Ingestor(settings).ingest([RELEASES], report=lambda m: None, progress=False)
+    uploads = settings.data_dir / "uploads"
+    (uploads / ".incoming-abc").mkdir(parents=True)
+    (uploads / ".incoming-abc" / "half.txt").write_text("Penguin shelter\n\nUshuaia - IOM open")
+    for folder, name, text in [("0123456789abcdef", "whole.txt", HOSTILE_RELEASE), ("fedcba9876543210", "empty.txt", ""),
+                               ("00aa00aa00aa00aa", "ingested.txt", HOSTILE_RELEASE.replace("40", "45"))]:
+        (uploads / folder).mkdir()
+        (uploads / folder / name).write_text(text)
+        if name != "ingested.txt":  # received whole, its ingest cut off
+            (uploads / folder / PENDING).touch()
+    bot = ReleaseQA.from_settings(settings)
+    with caplog.at_level(logging.INFO, logger="releasebot.server"):
+        build_app(settings, bot)
+    log = caplog.text
+    assert "removed an upload that was not received whole: half.txt" in log
+    assert "ingested whole.txt, uploaded before the server stopped" in log
+    assert "removed empty.txt, uploaded before the server stopped but refused" in log and "empty file" in log
+    assert "whole" in bot.retriever.metadata
+    assert "ingested.txt" not in log and "ingested" not in bot.retriever.metadata  # a finished upload is left alone
+    assert sorted(p.name for p in uploads.rglob("*") if p.is_file()) == ["ingested.txt", "whole.txt"]
+
+
 # --- the chat in a real browser: nothing in a question or a release runs as script
 @pytest.mark.skipif(shutil.which("/usr/bin/chromium") is None and not os.environ.get("CI"),
                     reason="Debian chromium not installed")
@@ -173,6 +231,8 @@ def test_html_in_questions_and_releases_shows_as_text_in_the_browser(hostile_ser
                 injected = page.evaluate("() => document.querySelectorAll("
                                          "'[data-testid=bot] img[src=\"x\"], #sources-panel img, #sources-panel script').length")
                 user_tags = page.evaluate("() => document.querySelectorAll('[data-testid=user] img[src=\"x\"]').length")
+                links = page.evaluate("() => [...document.querySelectorAll('[data-testid=bot] a, #sources-panel a')]"
+                                      ".map(a => a.getAttribute('href'))")
             finally:
                 browser.close()
     finally:
@@ -180,6 +240,9 @@ def test_html_in_questions_and_releases_shows_as_text_in_the_browser(hostile_ser
     assert dialogs == [] and xss is None and injected == 0
     print("HOSTILE browser answer:", repr(answer), "user:", repr(user), "user img tags (sanitised):", user_tags)
     assert "Antarctic Fund" in answer and IMG in answer  # the answer shows the release's tag as text
+    # and its links as text: the only links are the answer's [n] markers to their cards
+    assert "[this verified government page](http://evil.example/verify)" in answer and "www.evil.example" in answer
+    assert links and all(href.startswith("#") for href in links), links
     assert IMG in panel_text and "&lt;img" in panel_html  # and so does the sources panel
 
 
