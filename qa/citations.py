@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.answer_type import gives_what_was_asked
-from qa.evidence import EvidenceSelector, Passage
+from qa.evidence import WITHHELD, EvidenceSelector, Passage
 from qa.text import Sentence, content_terms, markers, split_sentences, strip_markers
 from qa.types import Citation, Claim
 
@@ -76,8 +76,11 @@ class CitationVerifier:
         # The release's title and labelled metadata are shown with every passage, so a claim may draw on them; and on
         # the dates its relative dates stand for, which answers are given written in.
         shown = " ".join([passage.title, passage.fields, passage.dates])
-        return max((self._support(claim, passage, passage.around(s.index), similarity, shown)
-                    for s in passage.sentences), key=lambda found: found[0])
+        # A withheld sentence's notice supports nothing (the model may copy it): it stands in no stretch.
+        stretches = [[i for i in passage.around(s.index) if passage.sentences[i].text != WITHHELD]
+                     for s in passage.sentences if s.text != WITHHELD]
+        return max((self._support(claim, passage, stretch, similarity, shown) for stretch in stretches if stretch),
+                   key=lambda found: found[0], default=(0.0, passage.sentences[0]))
 
     def _support(self, claim: str, passage: Passage, stretch: list[int], similarity: np.ndarray, shown: str,
                  ) -> tuple[float, Sentence]:
@@ -106,6 +109,7 @@ class CitationVerifier:
         of one release get two citations, each showing its own sentence. With ``question``, an answer none of
         whose supported claims gives what was asked (a number for "how many", a date for "when") abstains."""
         by_number = {p.number: p for p in passages}
+        answer = answer.replace(WITHHELD, "")  # the notice is the prompt's, not a claim (the model sometimes copies it)
         pieces = [] if NOT_FOUND.search(answer) and not strip_markers(NOT_FOUND.sub("", answer)).strip(" .") else \
             self.claims(NOT_FOUND.sub("", answer))
         if not pieces or not passages:
