@@ -34,13 +34,13 @@ class Verified:
     abstained: bool
 
 
-def _names(text: str) -> set[str]:
+def names(text: str) -> set[str]:
     """Capitalised words after a sentence's first: names a claim may only take from its passage."""
     text = strip_markers(text).lstrip(" \"'“(")
     return {m.group().lower() for m in _NAME.finditer(text) if m.start() > 0 and len(m.group()) > 1}
 
 
-def _exact(text: str) -> set[str]:
+def exact(text: str) -> set[str]:
     """Figures and addresses: a claim may only use those its passage has, character for character."""
     text = strip_markers(text)
     return {n.replace(",", "") for n in _NUMBER.findall(_EMAIL.sub(" ", text))} | set(_EMAIL.findall(text.lower()))
@@ -91,16 +91,16 @@ class CitationVerifier:
             return sum(term in found for term in wanted) / len(wanted) if wanted else 1.0
 
         # The sentence cited: the one holding the claim's figures and addresses, then the nearest in meaning and words.
-        exact = _exact(claim)
-        best = max(stretch, key=lambda i: (bool(exact) and exact <= _exact(passage.sentences[i].text),
+        figures = exact(claim)
+        best = max(stretch, key=lambda i: (bool(figures) and figures <= exact(passage.sentences[i].text),
                                            similarity[i] + coverage(passage.sentences[i].text)))
         text = " ".join([shown, *(passage.sentences[i].text for i in stretch)])
         covered = coverage(text)
         score = 0.5 * float(similarity[best]) + 0.5 * covered
         if wanted and covered == 1.0:  # a terse answer ("9,165") is far from its sentence in embedding space
             score = max(score, self.threshold)
-        invented_name = not _names(claim) <= set(_WORDS.findall(text.lower()))
-        if invented_name or not exact <= _exact(text):  # invented figures or names: unsupported
+        invented_name = not names(claim) <= set(_WORDS.findall(text.lower()))
+        if invented_name or not figures <= exact(text):  # invented figures or names: unsupported
             score = min(score, self.threshold - 0.01)
         return score, passage.sentences[best]
 

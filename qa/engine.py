@@ -17,7 +17,7 @@ from llama_index.core.llms import LLM
 from llama_index.core.schema import QueryBundle
 
 from config import Settings, get_settings
-from qa.citations import NOT_FOUND, CitationVerifier
+from qa.citations import NOT_FOUND, CitationVerifier, exact, names
 from qa.evidence import EvidenceSelector, Passage
 from qa.llm import build_llm, messages_to_chatml, model_name, server_errors
 from qa.model_lock import ModelLock
@@ -205,14 +205,15 @@ class ReleaseQA:
 
     def _found(self, question: str, history: list[dict] | None, mode: Mode, k: int | None,
                filters: Filters | None) -> Retrieved:
-        """The evidence for the question in its conversation. With no model to rewrite a follow-up, the question is
-        searched as asked, and with the previous question only when alone it finds nothing to quote (a question that
-        says what it asks about is not mixed with the one before)."""
+        """The evidence for the question in its conversation. With no model to rewrite a follow-up, a question that
+        names what it asks about (a name, a figure) is searched as asked when that finds something to quote, so it is
+        not mixed with the one before; any other ("Where were they held?") with the previous question too."""
         if mode != "extractive" or not history:
             return self.retrieve(self.condense(question, history, mode), k, filters)
-        alone = self.retrieve(question, k, filters)
-        if any(score >= EXTRACTIVE_MIN_SCORE for p in alone.passages for score in p.focus.values()):
-            return alone
+        if names(question) or exact(question):
+            alone = self.retrieve(question, k, filters)
+            if any(score >= EXTRACTIVE_MIN_SCORE for p in alone.passages for score in p.focus.values()):
+                return alone
         return self.retrieve(self.condense(question, history, mode), k, filters)
 
     def stream(self, question: str, history: list[dict] | None = None, *, mode: Mode | None = None,
@@ -316,8 +317,6 @@ class ReleaseQA:
         )
         if not scored or scored[0][0] < min_score:
             return
-        # Quotes come from the best sentence's release: a near score elsewhere is another release's story.
-        top = scored[0][1].release_id
-        chosen = [item for item in scored if item[0] >= scored[0][0] - EXTRACTIVE_MARGIN and item[1].release_id == top][:3]
+        chosen = [item for item in scored if item[0] >= scored[0][0] - EXTRACTIVE_MARGIN][:3]
         by_index = {(p.number, s.index): s for p in passages for s in p.sentences}
         yield " ".join(_quote(p, by_index[(p.number, index)]) for _, p, index in chosen)
