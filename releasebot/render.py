@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from html import escape
+from html import escape, unescape
 
 from qa import Answer, Citation
 from qa.evidence import Passage
@@ -110,6 +110,15 @@ def landing(catalog: dict[str, dict]) -> str:
             "(*which releases mention…, list the trainings in 2011, how many… in total*), or side by side "
             "(*which ministry co-organised each training?*). Questions are answered in English. "
             "Filters (country, releases, dates) are under *Settings and filters*.")
+
+
+def plain(message) -> str:
+    """A chat message of ours back as the text it shows, without its source cards or notes: what a follow-up's
+    rewriting reads of the conversation (the cards would cost the model hundreds of tokens)."""
+    text = message if isinstance(message, str) else str(message or "")
+    for block in ("<div class='rb-flagged'>", "<div class='rb-sources'>"):
+        text = text.split(block)[0]
+    return unescape(re.sub(r"<[^>]+>", "", text.replace("<br>", "\n"))).strip()  # our own markup, tags only
 
 
 def step(text: str) -> str:

@@ -63,6 +63,8 @@ class ChatApp:
                           date_from=(date_from or "").strip() or None, date_to=(date_to or "").strip() or None,
                           undated=bool(undated))
         key = f"a{uuid.uuid4().hex[:8]}"  # this answer's card ids: an earlier answer's [n] keeps finding its own
+        history = [{**turn, "content": render.plain(turn.get("content"))} if turn.get("role") == "assistant" else turn
+                   for turn in history or []]
         partial = ""
         rewriting = history and (mode or self.settings.mode) == "llm"
         yield render.step("Rewriting the question with the conversation, then searching the releases…" if rewriting

@@ -60,7 +60,7 @@ def test_planted_text_is_found_by_meaning_and_nothing_else_is(cleaned):
         assert len(split_sentences(release.id, release.text)) > 5  # sentences, not whole blocks
         false += [release.text[a:b] for a, b in release.withheld]
     print(f"INJECTION frozen2: {len(caught)} of {len(FROZEN2)} planted instructions found; false: {false}")
-    # As measured when the probe was frozen: 23 of 24, and one quote of 307 other sentences (docs/RELIABILITY.md).
+    # As measured when the probe was frozen: 23 of 24, and one quote among the 461 other sentences (docs/RELIABILITY.md).
     assert len(caught) >= 23 and len(false) <= 1
 
 

@@ -72,3 +72,24 @@ def test_the_chat_location_and_date_filters_find_every_china_release(bundled_sto
     assert "release 001_" in panel and "release 000_" not in panel
     *_, (refused, _) = chat.respond("List the trainings.", [], "extractive", 6, None, None, "March 2011", "", False)
     assert "Not answered: not an ISO date" in refused and "YYYY-MM-DD" in refused
+
+
+def test_the_chat_reads_back_its_own_messages_as_text_and_says_what_stop_cut_off(bundled_store):
+    """A follow-up's rewriting reads the answer's text, not its cards; Stop replaces a step still showing, and marks a
+    draft as not checked."""
+    from qa import Answer, Citation
+    from releasebot import render
+    from releasebot.web import ChatApp
+
+    answer = Answer(question="q", standalone_question="q", text="Funded by the Bureau [1] & others.", citations=[
+        Citation(number=1, source=MACAO, title="Macao", text="The training is funded by the Bureau.",
+                 sentence="The training is funded by the Bureau.")])
+    shown = render.answer_message(answer, "a1")
+    assert "rb-sources" in shown and "href='#a1-1'" in shown
+    assert render.plain(shown) == "Funded by the Bureau [1] & others."
+    user = {"role": "user", "content": "Who funded it?"}
+    step = ChatApp.stopped([user, {"role": "assistant", "content": render.step("Searching the releases…")}])
+    assert render.plain(step[-1]["content"]) == "Stopped before an answer was written."
+    draft = ChatApp.stopped([user, {"role": "assistant", "content": render.chat_text("Funded by")}])
+    assert "not checked against the sources" in draft[-1]["content"]
+    assert ChatApp.stopped([user, {"role": "assistant", "content": shown}])[-1]["content"] == shown
