@@ -207,7 +207,7 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
     access = Access.from_settings(settings)
     archive = ArchiveQA(bot)  # collection questions; every other question goes on to the single-fact engine
 
-    def needs(ability: Ability) -> dict:
+    def requires(ability: Ability) -> dict:
         """What a route needs, for the Guard (which refuses before any body is read) and the OpenAPI schema."""
         return {"openapi_extra": {"x-releasebot-needs": ability}}
 
@@ -245,7 +245,7 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
         return Health(releases=len(bot.retriever.metadata), model=answering_model(None))
 
     @v1.post("/chat/completions", response_model=ChatCompletion, responses={200: {"content": SSE}},
-             **needs("ask"))
+             **requires("ask"))
     def chat_completions(body: ChatRequest):
         """OpenAI-compatible; with ``stream`` the answer comes as server-sent ``chat.completion.chunk`` events."""
         question, history = body.conversation()
@@ -293,18 +293,18 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
-    @v1.get("/models", response_model=ModelList, **needs("ask"))
+    @v1.get("/models", response_model=ModelList, **requires("ask"))
     def models():
         """OpenAI's model list (some chat front ends ask it first): the one model answering."""
         return ModelList(data=[ModelCard(id=answering_model(None))])
 
-    @v1.post("/ask", response_model=Answer, **needs("ask"))
+    @v1.post("/ask", response_model=Answer, **requires("ask"))
     def ask(body: AskRequest):
         """The whole verified answer: text with [n] markers, citations, claims, timings."""
         return archive.ask(body.question, [turn.model_dump() for turn in body.history], mode=body.mode, k=body.k,
                            filters=body.filters)
 
-    @v1.get("/releases", response_model=list[ReleaseInfo], **needs("ask"))
+    @v1.get("/releases", response_model=list[ReleaseInfo], **requires("ask"))
     def list_releases():
         catalog = bot.retriever.metadata
         return [ReleaseInfo(
@@ -315,7 +315,7 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
             chunks=sum(have for have, _ in r.versions.values()),
         ) for rid, r in sorted(bot.store.releases().items())]
 
-    @v1.post("/releases", response_model=Uploaded, **needs("change"))
+    @v1.post("/releases", response_model=Uploaded, **requires("change"))
     def upload_releases(files: Annotated[list[UploadFile], File(description=".txt or .html release files")]):
         """Validated, cleaned and ingested like the chat's upload; answerable at once. 400 if none is stored."""
         try:
@@ -327,7 +327,7 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
         return Uploaded(**{name: getattr(summary, name) for name in Uploaded.model_fields})
 
     @v1.delete("/releases/{release_id}", response_model=Deleted, responses={404: {"model": Detail}},
-               **needs("change"))
+               **requires("change"))
     def delete(release_id: str):
         removed = delete_release(bot, ingestor, release_id)
         if not removed:

@@ -13,7 +13,7 @@ import hashlib
 import json
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
@@ -48,13 +48,16 @@ class Guesses:
 
     def __init__(self, limit: int, window_s: float):
         self.limit, self.window_s = limit, window_s
-        self._seen: dict[str, deque[tuple[float, str]]] = defaultdict(deque)
+        self._seen: dict[str, deque[tuple[float, str]]] = {}
         self._lock = threading.Lock()
 
     def _recent(self, client: str, now: float) -> deque:
-        seen = self._seen[client]
+        """The client's guesses within the window; an address whose guesses all left it is forgotten."""
+        seen = self._seen.get(client, deque())
         while seen and seen[0][0] < now - self.window_s:
             seen.popleft()
+        if not seen:
+            self._seen.pop(client, None)
         return seen
 
     def blocked(self, client: str) -> float:
@@ -71,6 +74,7 @@ class Guesses:
             seen = self._recent(client, now)
             if all(d != digest for _, d in seen):
                 seen.append((now, digest))
+                self._seen[client] = seen
 
 
 async def _reply(send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
