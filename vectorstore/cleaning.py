@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 
+from vectorstore.catalog import opening_place, stated_date
 from vectorstore.contacts import CONTACT_MARKER, is_contact_detail, parse_contacts
 from vectorstore.records import CleanRelease, Removal
 
@@ -78,11 +79,12 @@ def clean_release(
     lines = [line.replace("\u00a0", " ").rstrip() for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     lines = _strip_debris(lines, removed)
     body, contact_lines = _split_contacts(lines)
-    body = _drop_boilerplate(body, boilerplate, removed)
+    body = _drop_header(_drop_boilerplate(body, boilerplate, removed), removed)
     # A press office that signs most releases is still their contact: the block is kept up to its last e-mail
     # or phone; only what follows (the site's footer) can be boilerplate.
     last = max((i for i, line in enumerate(contact_lines) if is_contact_detail(line)), default=0)
-    contact_lines = contact_lines[:last + 1] + _drop_boilerplate(contact_lines[last + 1:], boilerplate, removed)
+    contact_lines = contact_lines[:last + 1] + _drop_footer(
+        _drop_boilerplate(contact_lines[last + 1:], boilerplate, removed), removed)
     if not body:
         raise EmptyReleaseError("no release text left after removing site boilerplate")
     title, body = body[0].strip(), body[1:]
@@ -132,6 +134,47 @@ def _strip_debris(lines: list[str], removed: list[Removal]) -> list[str]:
             kept[-1] = f"{kept[-1].strip()} {line.strip()}"
             continue
         if line.strip():
+            kept.append(line)
+    return kept
+
+
+# A dateline is a place, then a dash or a date, within this many characters ("Tirana, 20 June 2008 –", "Bangkok –"):
+# a sentence that merely opens with a place ("Italy, Greece and other countries…") has neither.
+DATELINE_CHARS = 40
+_DASH = re.compile(r"\s[-–—]\s|[–—]")  # the dash a dateline ends with
+# After the contact block, a line this short with no sentence end is the site's footer ("Share", "Related news").
+FOOTER_MAX_WORDS = 8
+
+
+def _drop_header(lines: list[str], removed: list[Removal]) -> list[str]:
+    """A page's own header (menus, a site's "who we are" text, "News / Global"), found by structure where no other page
+    repeats it: the release's title is the line before its dateline paragraph, and what comes before the title is the
+    site's, not the release's."""
+    for at, line in enumerate(lines[:60]):
+        if at >= 2 and _is_dateline(line.strip()):
+            title = max(i for i in range(at) if lines[i].strip())
+            removed.extend(Removal(text=debris.strip(), reason="navigation: the page's header, before the release's "
+                                   "title") for debris in lines[:title] if debris.strip())
+            return lines[title:]
+    return lines
+
+
+def _is_dateline(line: str) -> bool:
+    place = opening_place(line)
+    if not place:
+        return False
+    after = line[len(place):len(place) + DATELINE_CHARS]
+    return bool(_DASH.search(after) or stated_date(after))
+
+
+def _drop_footer(lines: list[str], removed: list[Removal]) -> list[str]:
+    """Short lines after the contact block that end no sentence: the site's footer."""
+    kept = []
+    for line in lines:
+        stripped = line.strip()
+        if stripped and len(stripped.split()) <= FOOTER_MAX_WORDS and not _TERMINAL.search(stripped):
+            removed.append(Removal(text=stripped, reason="navigation: the page's footer, after the contact block"))
+        else:
             kept.append(line)
     return kept
 
