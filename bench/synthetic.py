@@ -347,7 +347,8 @@ def measure(seed: int, settings: Settings) -> dict:
     """Chunks per synthetic release, with the real cleaning and chunker, over a sample of the corpus."""
     sample = [release(i, seed) for i in range(SAMPLE)]
     real = [read_release(path, settings.max_file_bytes).text for path in real_release_files()]
-    boilerplate = BoilerplateDetector.from_texts([raw for raw, _ in sample] + real, settings.boilerplate_share)
+    boilerplate = BoilerplateDetector.from_texts([raw for raw, _ in sample] + real, settings.boilerplate_share,
+                                                  settings.boilerplate_label_pages)
     chunker = ReleaseChunker(settings.chunk_size, settings.chunk_overlap, "sizing")
 
     def clean(text: str, rid: str):

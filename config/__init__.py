@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     chunk_size: int = 160
     chunk_overlap: int = 32
     boilerplate_share: float = Field(default=0.6, gt=0, le=1, description="Lines in this share of releases are boilerplate.")
+    boilerplate_label_pages: int = Field(default=3, ge=2, description="A short line that ends no sentence and names no "
+                                         "figure (a share bar, a menu item) in this many releases is boilerplate.")
     max_file_bytes: int = Field(default=5_000_000, description="Largest release file read or uploaded.")
 
     # --- answering

@@ -145,7 +145,7 @@ class CitationVerifier:
             passage, (score, sentence) = by_number[key[0]], cited[key]
             citations.append(Citation(
                 number=number, source=passage.release_id, title=passage.title, location=passage.location,
-                date=passage.date, text=passage.excerpt(sentence), sentence=sentence.text,
+                date=passage.date, url=passage.url, text=passage.excerpt(sentence), sentence=sentence.text,
                 span=(sentence.start, sentence.end), score=score,
             ))
         return Verified(render(claims), claims, citations, abstained=False)

@@ -55,13 +55,14 @@ class Passage:
     score: float = 0.0
     whole: bool = False  # the whole release (a cached prompt prefix), not selected sentences
     relative_dates: list[str] = field(default_factory=list)  # the catalog's: "today = 15 March 2011"
+    url: str = ""  # the page's address, where the saved page gave it
 
     @classmethod
     def of(cls, number: int, meta: dict, sentences: list[Sentence], focus: dict[int, float] | None = None,
            score: float = 0.0, whole: bool = False) -> "Passage":
         """A passage of the release whose stored metadata is ``meta``."""
         return cls(number, meta["release_id"], meta["title"], meta.get("location", ""), meta.get("date", ""),
-                   sentences, focus or {}, score, whole, listed(meta.get("relative_dates")))
+                   sentences, focus or {}, score, whole, listed(meta.get("relative_dates")), meta.get("url", ""))
 
     @property
     def fields(self) -> str:

@@ -24,6 +24,7 @@ class Citation(BaseModel):
     title: str
     location: str = ""
     date: str = ""
+    url: str = Field(default="", description="The release page's address, where the saved page gave it.")
     text: str = Field(description="The passage given to the model.")
     sentence: str = Field(default="", description="The sentence that best supports the cited claim.")
     span: tuple[int, int] | None = Field(default=None, description="The sentence's characters in the cleaned release.")
@@ -73,7 +74,7 @@ class Answer(BaseModel):
             "answer": self.text,
             "abstained": self.abstained,
             "citations": [
-                {"source": c.source, "title": c.title, "location": c.location, "date": c.date, "text": c.text,
+                {"source": c.source, "title": c.title, "location": c.location, "date": c.date, "url": c.url, "text": c.text,
                  "score": round(c.score, 4)} for c in self.citations
             ],
             "retrieved": self.retrieved,

@@ -143,6 +143,7 @@ class ReleaseInfo(BaseModel):
     title: str
     location: str = Field(description="The dateline's place, as written.")
     date: str = Field(description="Publication date (ISO), where known.")
+    url: str = Field(default="", description="The page's address, where the saved page gave it.")
     date_source: str = Field(default="", description="How the date is known: photo (a dated image path) or text.")
     country: str = Field(default="", description="The country the release is about (pycountry's name).")
     countries: list[str] = Field(default=[], description="Countries the release names.")
@@ -308,7 +309,7 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
     def list_releases():
         catalog = bot.retriever.metadata
         return [ReleaseInfo(
-            id=rid, title=r.title, location=r.location, date=r.date,
+            id=rid, title=r.title, location=r.location, date=r.date, url=r.url,
             date_source=catalog.get(rid, {}).get("date_source", ""), country=catalog.get(rid, {}).get("country", ""),
             countries=listed(catalog.get(rid, {}).get("countries")),
             organisations=listed(catalog.get(rid, {}).get("organisations")),

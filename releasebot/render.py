@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from html import escape, unescape
+from urllib.parse import urlsplit
 
 from qa import Answer, Citation
 from qa.evidence import Passage
@@ -20,6 +21,14 @@ PANEL_EMPTY = "<div class='rb-empty'>Sources for the latest answer appear here.<
 def _where(location: str, date: str, release_id: str) -> str:
     parts = [part for part in (location, date) if part]
     return escape(" · ".join([*parts, f"release {release_id}"]))
+
+
+def _page_link(citation: Citation) -> str:
+    """The release's title, linked to its page where the saved page gave an http(s) address."""
+    title = f"<b>{escape(citation.title)}</b>"
+    if urlsplit(citation.url).scheme not in ("http", "https"):
+        return title
+    return f"<a class='rb-page' href='{escape(citation.url)}' target='_blank' rel='noopener noreferrer'>{title}</a>"
 
 
 def _highlight(passage: str, sentence: str) -> str:
@@ -39,7 +48,7 @@ def citation_card(citation: Citation, key: str = "") -> str:
         _highlight(citation.text, citation.sentence)
     return (
         f"<div class='rb-source'{anchor}>"
-        f"<div class='rb-head'><span class='rb-num'>[{citation.number}]</span> <b>{escape(citation.title)}</b></div>"
+        f"<div class='rb-head'><span class='rb-num'>[{citation.number}]</span> {_page_link(citation)}</div>"
         f"<div class='rb-meta'>{_where(citation.location, citation.date, citation.source)}</div>"
         f"<div class='rb-text'>{text}</div></div>"
     )

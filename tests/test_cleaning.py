@@ -153,3 +153,47 @@ def test_clean_command_prints_an_unwrapped_release():
                                        capture_output=True, text=True, check=True).stdout)
     assert record["title"] == TITLES["001"] and record["date"] == "2011-03-15"
     assert record["contacts"][0]["email"] == "kgormanbest@iom.int"
+
+
+def _clean(raw: str, detector: BoilerplateDetector | None = None):
+    return clean_release(raw, release_id="x", source_path="x.txt", sha256="0",
+                         boilerplate=detector or BoilerplateDetector.from_texts([]))
+
+
+def test_a_menu_with_a_sites_own_paragraph_goes_before_a_title_without_dateline():
+    lead = "The Ministry and IOM opened a shelter for 24 survivors of trafficking in the capital this week."
+    raw = "\n".join(["url: https://example.iom.int/news/shelter", "Who We Are", "About",
+                     "WHO WE AREThe regional office coordinates the work of missions in twelve countries of the region.",
+                     "IOM Global", "Our Work", "Where We Work", "Take action", "Shelter Opens for Survivors", lead,
+                     "It is funded by the European Union and run by a local association.", "Share this: Facebook Email"])
+    release = _clean(raw)
+    assert release.title == "Shelter Opens for Survivors" and release.url == "https://example.iom.int/news/shelter"
+    assert " ".join(release.text.split()) == f"Shelter Opens for Survivors {lead} It is funded by the European Union " \
+                                            "and run by a local association."
+
+
+def test_a_lead_paragraph_is_never_taken_for_a_header():
+    """A page with no menu, whose lead paragraph stands alone before a subheading, keeps everything."""
+    raw = "\n".join(["Hotline Launched", "A free hotline for victims of trafficking opened on Monday in the capital.",
+                     "Background", "The country adopted its first law against trafficking in persons in 2014.",
+                     "Since then 312 victims have been identified by the police and by civil society."])
+    release = _clean(raw)
+    assert release.title == "Hotline Launched" and " ".join(release.text.split()) == " ".join(raw.split())
+
+
+def test_tags_and_style_rules_go_and_the_text_they_wrapped_stays():
+    raw = "\n".join(["Officers Trained", "<p style=\"text-align: justify;\">Cairo, 17 March 2008 – Thirty officers "
+                     "began a course.</p>", ".field-content{margin:0}The course lasts four days, said the Ministry.",
+                     ".views-row{padding:0}", "</div></div>", "Children aged <18 are referred to the shelter {sic}."])
+    release = _clean(raw)
+    assert " ".join(release.text.split()) == ("Officers Trained Cairo, 17 March 2008 – Thirty officers began a course. "
+                                              "The course lasts four days, said the Ministry. "
+                                              "Children aged <18 are referred to the shelter {sic}.")
+    assert sum(r.reason.startswith("markup") for r in release.removed) == 4
+
+
+def test_a_label_several_pages_repeat_goes_wherever_it_stands():
+    pages = ["\n".join([f"Headline {i}", f"Story number {i} happened in town {i} on a Monday.", "Share this: Facebook",
+                        f"Then a second thing happened in town {i}, said the mayor."]) for i in range(3)]
+    release = _clean(pages[0], BoilerplateDetector.from_texts(pages))
+    assert "Share this" not in release.text and "said the mayor" in release.text

@@ -10,6 +10,7 @@ import pytest
 
 from config import PROJECT_ROOT, Settings
 from vectorstore.catalog import build_catalog
+from vectorstore.contacts import CONTACT_MARKER
 from vectorstore.ingest import clean_files
 
 ARCHIVE = PROJECT_ROOT / "data" / "dev-archive"
@@ -41,6 +42,38 @@ def test_cleaning_keeps_every_planted_fact(catalogued):
     lost = [(entry["id"], fact) for entry in PLAN for fact in entry["facts"]
             if _squeezed(fact) not in _squeezed(catalogued[entry["id"]][0].text)]
     assert lost == []
+
+
+def _body_lines(text: str) -> list[str]:
+    """The release's lines before its contact block (an office named in both a footer and the block is a contact)."""
+    lines = [" ".join(line.split()).lower() for line in text.splitlines() if line.strip()]
+    end = next((i for i, line in enumerate(lines) if CONTACT_MARKER.match(line)), len(lines))
+    return lines[:end]
+
+
+def test_no_navigation_line_is_left(catalogued):
+    """Every menu, share bar, style rule and tag the plan put on a page is gone from the stored text, in a line of its
+    own or glued to a paragraph; photo captions are the release's and stay."""
+    left, captions_lost = [], []
+    for entry in PLAN:
+        release = catalogued[entry["id"]][0]
+        lines = _body_lines(release.text)
+        for item in entry["navigation"]:
+            item = " ".join(item.split()).lower()
+            glued = len(item.split()) >= 3 or "<" in item or "{" in item  # too distinctive to occur in prose
+            if item and any(line == item or glued and item in line for line in lines):
+                left.append((entry["id"], item))
+        captions_lost += [(entry["id"], c) for c in entry["captions"] if _squeezed(c) not in _squeezed(release.text)]
+    assert left == [] and captions_lost == []
+
+
+def test_a_page_address_is_stored(catalogued):
+    """A text page's "url:" line and an HTML page's canonical link become the release's url, not its text."""
+    with_url = [entry for entry in PLAN if entry.get("url")]
+    wrong = [(e["id"], catalogued[e["id"]][0].url) for e in with_url if catalogued[e["id"]][0].url != e["url"]]
+    assert len(with_url) >= 60 and wrong == []
+    assert not any("url:" in catalogued[e["id"]][0].text.lower() for e in with_url)
+    assert all(catalogued[e["id"]][0].url is None for e in PLAN if not e.get("url"))
 
 
 def _catalog_figures(catalogued) -> tuple[float, float, list, list]:

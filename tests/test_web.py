@@ -93,3 +93,20 @@ def test_the_chat_reads_back_its_own_messages_as_text_and_says_what_stop_cut_off
     draft = ChatApp.stopped([user, {"role": "assistant", "content": render.chat_text("Funded by")}])
     assert "not checked against the sources" in draft[-1]["content"]
     assert ChatApp.stopped([user, {"role": "assistant", "content": shown}])[-1]["content"] == shown
+
+
+def test_a_source_card_links_the_release_page_only_by_http():
+    """A card's title links to the page the release was saved from, where it gave an http(s) address; any other
+    scheme stays text."""
+    from qa import Citation
+    from releasebot import render
+
+    def card(url: str) -> str:
+        return render.citation_card(Citation(number=1, source="dva-037", title="Border Officers Trained", url=url,
+                                             text="38 officers were trained.", sentence="38 officers were trained."))
+
+    linked = card("https://panama.iom.int/news/border-officers?a=1&b=2")
+    assert "href='https://panama.iom.int/news/border-officers?a=1&amp;b=2'" in linked
+    assert "rel='noopener noreferrer'" in linked
+    for unsafe in ("javascript:alert(1)", "data:text/html,x", ""):
+        assert "href" not in card(unsafe) and "Border Officers Trained" in card(unsafe)

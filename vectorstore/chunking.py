@@ -13,7 +13,7 @@ from vectorstore.catalog import LIST_SEPARATOR, build_catalog
 from vectorstore.records import CleanRelease, date_number
 
 # Bump when cleaning or chunking changes what a release turns into: stored releases then re-ingest.
-PIPELINE_VERSION = "7"
+PIPELINE_VERSION = "8"
 EMBEDDED_METADATA = ("title",)
 
 
@@ -31,6 +31,7 @@ def release_metadata(release: CleanRelease) -> dict[str, str | int]:
         "release_id": release.id,
         "title": release.title,
         "location": release.location or "",
+        "url": release.url or "",
         "date": catalog.date,
         "date_num": date_number(catalog.date) if catalog.date else 0,
         "date_source": catalog.date_source,

@@ -10,6 +10,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
+from urllib.parse import urlsplit
+
+import lxml.html
+import tinycss2
 
 from vectorstore.catalog import opening_place, stated_date
 from vectorstore.contacts import CONTACT_MARKER, is_contact_detail, parse_contacts
@@ -26,7 +30,7 @@ _COMMENT = re.compile(r"<!--.*?-->\s?", re.S)  # HTML's comment syntax
 _MAILTO = re.compile(r'"mailto:([^"]+)">\s*(\S+@\S+)')
 _PHOTO_DATE = re.compile(r"[a-z]{2}((?:19|20)\d{6})_\d+\.(?:jpe?g|png|gif)", re.I)
 _DATELINE = re.compile(r"^((?:[A-Z][\w.'’]*)(?:[ ,]+[A-Z][\w.'’]*){0,3})\s+[-–—]\s+(?=\S)")
-_TERMINAL = re.compile(r"""[.!?:;]["'”’)\]]*$""")
+_TERMINAL = re.compile(r"""[.!?:;。！？]["'”’)\]」』]*$""")
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
 MAX_WRAP_WIDTH = 100
@@ -47,13 +51,15 @@ def normalise_line(line: str) -> str:
 
 
 class BoilerplateDetector:
-    """Lines shared by most releases of a corpus (site menus, footers) are boilerplate."""
+    """Lines shared by most releases of a corpus (site menus, footers) are boilerplate, and so are labels (short
+    lines that end no sentence and hold no figure: share bars, menu items) that several releases repeat."""
 
-    def __init__(self, lines: set[str]):
+    def __init__(self, lines: set[str], labels: set[str] = frozenset()):
         self.lines = lines
+        self.labels = labels
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str], min_share: float = 0.6) -> "BoilerplateDetector":
+    def from_texts(cls, texts: Iterable[str], min_share: float = 0.6, label_pages: int = 3) -> "BoilerplateDetector":
         texts = list(texts)
         frequency: Counter[str] = Counter()
         for text in texts:
@@ -62,10 +68,15 @@ class BoilerplateDetector:
         if len(texts) >= 3:  # with fewer documents every shared line would look like boilerplate
             threshold = max(2, min_share * len(texts))
             learnt = {line for line, n in frequency.items() if n >= threshold}
-        return cls(SEED_BOILERPLATE | learnt)
+        labels = {line for line, n in frequency.items()
+                  if n >= label_pages and _is_label(line) and not any(ch.isdigit() for ch in line)}
+        return cls(SEED_BOILERPLATE | learnt, labels)
 
     def __contains__(self, line: str) -> bool:
         return normalise_line(line) in self.lines
+
+    def is_label(self, line: str) -> bool:
+        return normalise_line(line) in self.labels
 
 
 def clean_release(
@@ -77,9 +88,11 @@ def clean_release(
     removed: list[Removal] = []
     raw = _strip_comments(raw, removed)
     lines = [line.replace("\u00a0", " ").rstrip() for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    lines = _strip_debris(lines, removed)
+    url, lines = _page_address(lines, removed)
+    lines = _strip_markup(_strip_debris(lines, removed), removed)
     body, contact_lines = _split_contacts(lines)
     body = _drop_header(_drop_boilerplate(body, boilerplate, removed), removed)
+    body = _drop_trailer(body[:1] + _drop_labels(body[1:], boilerplate, removed), removed)
     # A press office that signs most releases is still their contact: the block is kept up to its last e-mail
     # or phone; only what follows (the site's footer) can be boilerplate.
     last = max((i for i, line in enumerate(contact_lines) if is_contact_detail(line)), default=0)
@@ -96,7 +109,7 @@ def clean_release(
     contact_block = "\n".join(contact_lines)
     text = "\n\n".join([title, *paragraphs, *([contact_block] if contact_block else [])])
     return CleanRelease(
-        id=release_id, title=title, location=location, date=photo_date,
+        id=release_id, title=title, location=location, date=photo_date, url=url,
         contacts=parse_contacts(contact_lines), text=text,
         source_path=source_path, sha256=sha256, notes=notes or [], removed=removed,
     )
@@ -120,6 +133,55 @@ def _strip_comments(raw: str, removed: list[Removal]) -> str:
         return ""
 
     return _COMMENT.sub(drop, raw)
+
+
+def _page_address(lines: list[str], removed: list[Removal]) -> tuple[str | None, list[str]]:
+    """A ``url:`` line heading the page (saved text files carry one; loading writes one for an HTML page's canonical
+    link) is the page's address, kept as metadata rather than text."""
+    for at, line in enumerate(lines):
+        if not line.strip():
+            continue
+        key, _, value = line.strip().partition(":")
+        address = value.strip()
+        if key.lower() == "url" and urlsplit(address).scheme in ("http", "https") and urlsplit(address).netloc:
+            removed.append(Removal(text=line.strip(), reason="the page's address, stored as the release's url"))
+            return address, lines[:at] + lines[at + 1:]
+        return None, lines
+    return None, lines
+
+
+def _strip_markup(lines: list[str], removed: list[Removal]) -> list[str]:
+    """HTML tags and CSS rules the saving tool left in the text, read by an HTML parser (lxml) and a CSS parser
+    (tinycss2): a tag goes and the text it wrapped stays; a line that is only a style rule goes."""
+    kept = []
+    for line in lines:
+        text = line
+        if "<" in line:
+            text = lxml.html.fragment_fromstring(line, create_parent="div").text_content()
+            if text.strip() != line.strip():
+                removed.append(Removal(text=line.strip(), reason="markup: HTML tags left in the text (their text, "
+                                       f"if any, kept: {text.strip()[:60]!r})"))
+        if "{" in text and (rule := _leading_style_rule(text)):
+            removed.append(Removal(text=rule.strip(), reason="markup: a CSS style rule left in the text"))
+            text = text[len(rule):]
+        if text.strip():
+            kept.append(text)
+    return kept
+
+
+def _leading_style_rule(line: str) -> str:
+    """The CSS rule a line starts with (".field-content{margin:0}", perhaps glued to the paragraph after it), or ""."""
+    tokens = tinycss2.parse_component_value_list(line)
+    block = next((i for i, token in enumerate(tokens) if token.type == "{} block"), None)
+    if block is None:
+        return ""
+    # tinycss2's source columns are 1-based
+    end = len(line) if block + 1 == len(tokens) else tokens[block + 1].source_column - 1
+    rules = tinycss2.parse_stylesheet(line[:end], skip_whitespace=True, skip_comments=True)
+    is_rule = len(rules) == 1 and rules[0].type == "qualified-rule" and all(
+        item.type == "declaration"
+        for item in tinycss2.parse_declaration_list(rules[0].content, skip_whitespace=True, skip_comments=True))
+    return line[:end] if is_rule else ""
 
 
 def _strip_debris(lines: list[str], removed: list[Removal]) -> list[str]:
@@ -148,15 +210,41 @@ FOOTER_MAX_WORDS = 8
 
 def _drop_header(lines: list[str], removed: list[Removal]) -> list[str]:
     """A page's own header (menus, a site's "who we are" text, "News / Global"), found by structure where no other page
-    repeats it: the release's title is the line before its dateline paragraph, and what comes before the title is the
-    site's, not the release's."""
+    repeats it: what stands before the release's title is the site's, not the release's."""
+    title = _title_at(lines)
+    removed.extend(Removal(text=debris.strip(), reason="navigation: the page's header, before the release's title")
+                   for debris in lines[:title])
+    return lines[title:]
+
+
+def _title_at(lines: list[str]) -> int:
+    """Where the release's title is: the line before its dateline; without a dateline, the line before the first
+    paragraph that prose continues (at least half of the next three lines), provided what precedes it reads as a menu (short
+    lines, at most one prose line in four: a regional site's "who we are" paragraph), so a lead paragraph is never
+    taken for a header."""
     for at, line in enumerate(lines[:60]):
-        if at >= 2 and _is_dateline(line.strip()):
-            title = max(i for i in range(at) if lines[i].strip())
-            removed.extend(Removal(text=debris.strip(), reason="navigation: the page's header, before the release's "
-                                   "title") for debris in lines[:title] if debris.strip())
-            return lines[title:]
-    return lines
+        if at >= 1 and _is_dateline(line.strip()):
+            return at - 1
+    prose = [_is_prose(line) for line in lines[:64]]
+    for at in range(1, min(len(lines), 60)):
+        ahead = prose[at + 1:at + 4]
+        if prose[at] and any(ahead) and 2 * sum(ahead) >= len(ahead):
+            before = prose[:at - 1]
+            return at - 1 if sum(before) * 3 <= len(before) - sum(before) or not any(before) else 0
+    return 0
+
+
+# A prose line: a sentence's end, or (hard-wrapped text) a run of words most of which are lower case, unlike a
+# title's or a menu's; the lengths keep menu items and short captions out.
+PROSE_MIN_CHARS, PROSE_MIN_WORDS = 40, 8
+
+
+def _is_prose(line: str) -> bool:
+    stripped = line.strip()
+    if _TERMINAL.search(stripped) and len(stripped) >= PROSE_MIN_CHARS:
+        return True
+    words = [word for word in stripped.split() if word[0].isalpha()]
+    return len(words) >= PROSE_MIN_WORDS and sum(word[0].islower() for word in words) >= len(words) / 2
 
 
 def _is_dateline(line: str) -> bool:
@@ -167,13 +255,40 @@ def _is_dateline(line: str) -> bool:
     return bool(_DASH.search(after) or stated_date(after))
 
 
+def _is_label(line: str) -> bool:
+    """A short line that ends no sentence: a menu item, a share bar, "Related news"."""
+    stripped = line.strip()
+    return len(stripped.split()) <= FOOTER_MAX_WORDS and not _TERMINAL.search(stripped)
+
+
+def _drop_trailer(lines: list[str], removed: list[Removal]) -> list[str]:
+    """Labels after the release's last paragraph ("Share this: Facebook Twitter Email", tags): the page's. A label
+    with a figure (a dated caption) is kept, and so are the title and one paragraph."""
+    end = len(lines)
+    while end > 2 and _is_label(lines[end - 1]) and not any(ch.isdigit() for ch in lines[end - 1]):
+        end -= 1
+    removed.extend(Removal(text=line.strip(), reason="navigation: links after the release's last paragraph")
+                   for line in lines[end:])
+    return lines[:end]
+
+
 def _drop_footer(lines: list[str], removed: list[Removal]) -> list[str]:
-    """Short lines after the contact block that end no sentence: the site's footer."""
+    """Labels after the contact block: the site's footer."""
     kept = []
     for line in lines:
-        stripped = line.strip()
-        if stripped and len(stripped.split()) <= FOOTER_MAX_WORDS and not _TERMINAL.search(stripped):
-            removed.append(Removal(text=stripped, reason="navigation: the page's footer, after the contact block"))
+        if line.strip() and _is_label(line):
+            removed.append(Removal(text=line.strip(), reason="navigation: the page's footer, after the contact block"))
+        else:
+            kept.append(line)
+    return kept
+
+
+def _drop_labels(lines: list[str], boilerplate: BoilerplateDetector, removed: list[Removal]) -> list[str]:
+    """Labels other releases repeat, wherever they stand in the body (the title is not offered)."""
+    kept = []
+    for line in lines:
+        if boilerplate.is_label(line):
+            removed.append(Removal(text=line.strip(), reason="navigation: a label several releases repeat"))
         else:
             kept.append(line)
     return kept

@@ -87,7 +87,8 @@ def clean_files(
         for note in raw.notes:
             report(f"note {note}")
         raws.append(raw)
-    boilerplate = BoilerplateDetector.from_texts(reference_texts(settings, raws), settings.boilerplate_share)
+    boilerplate = BoilerplateDetector.from_texts(reference_texts(settings, raws), settings.boilerplate_share,
+                                                  settings.boilerplate_label_pages)
     cleaned: list[CleanRelease] = []
     for raw in raws:
         try:

@@ -98,4 +98,6 @@ def _html_main_text(html: str, name: str) -> str:
     if extracted is None or not (extracted.text or "").strip():
         raise ReleaseFileError(f"{name}: no main text found in the HTML page")
     title = (extracted.title or "").strip()
-    return f"{title}\n{extracted.text}" if title else extracted.text
+    # The canonical address goes first as a "url:" line, the form a saved text page carries it in; cleaning reads it.
+    address = [f"url: {extracted.url}"] if extracted.url else []
+    return "\n".join([*address, *([title] if title else []), extracted.text])

@@ -32,6 +32,7 @@ class CleanRelease(BaseModel):
     title: str
     location: str | None = None
     date: str | None = Field(default=None, description="ISO date where the release gives one.")
+    url: str | None = Field(default=None, description="The page's address, where the saved page gives it.")
     contacts: list[Contact] = []
     text: str
     source_path: str

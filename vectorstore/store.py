@@ -83,6 +83,7 @@ class StoredRelease:
     title: str = ""
     location: str = ""
     date: str = ""
+    url: str = ""
     source_path: str = ""
     content_hash: str = ""
     # version -> (chunks present, chunks the version should have)
@@ -148,7 +149,7 @@ class ReleaseStore:
             info = found.get(rid)
             if info is None:
                 info = found[rid] = StoredRelease(
-                    rid, meta.get("title", ""), meta.get("location", ""), meta.get("date", ""),
+                    rid, meta.get("title", ""), meta.get("location", ""), meta.get("date", ""), meta.get("url", ""),
                     meta.get("source_path", ""), meta.get("content_hash", ""),
                 )
             counts = info.versions[meta["version"]]
