@@ -7,7 +7,6 @@ import re
 import statistics
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from tqdm import tqdm
@@ -20,9 +19,6 @@ class QuestionSetError(ValueError):
     """A malformed question set; the message names the line."""
 
 
-Kind = Literal["fact", "collection", "follow-up", "unanswerable"]
-
-
 class EvalQuestion(BaseModel, extra="ignore"):
     id: str
     question: str
@@ -30,7 +26,10 @@ class EvalQuestion(BaseModel, extra="ignore"):
     sources: list[str] = []
     answerable: bool = True
     history: list[dict] = Field(default=[])
-    kind: Kind | None = Field(default=None, description="Default: unanswerable, follow-up (with history) or fact.")
+    kind: str | None = Field(default=None, description="Any label (fact, collection, count, …); every metric is broken "
+                             "down by it. Default: unanswerable, follow-up (with history) or fact.")
+    family: str = Field(default="", description="Questions asking one fact in different words or languages.")
+    lang: str = Field(default="", description="The question's language, for the breakdown by language.")
 
     @model_validator(mode="after")
     def _default_kind(self) -> "EvalQuestion":
@@ -139,25 +138,42 @@ def score(questions: list[EvalQuestion], results: list[dict], claims: list[tuple
     }
 
 
+def consistency(questions: list[EvalQuestion], results: list[dict]) -> float | None:
+    """The share of question families (two or more answerable questions) whose every member is answered right."""
+    families: dict[str, list[bool]] = {}
+    for q, r in zip(questions, results):
+        if q.family and q.answerable:
+            families.setdefault(q.family, []).append(not r["abstained"] and is_correct(r["answer"], q.must))
+    judged = [all(members) for members in families.values() if len(members) >= 2]
+    return _mean([1.0 if right else 0.0 for right in judged])
+
+
 def score_by_kind(questions: list[EvalQuestion], results: list[dict], claims: list[tuple[int, int]]) -> dict:
-    """The summary, with every metric also broken down by question kind (``by_kind``)."""
+    """The summary, with every metric also broken down by question kind (``by_kind``) and, where the set labels
+    them, by language (``by_lang``); families give ``consistency``."""
     summary = score(questions, results, claims)
-    summary["by_kind"] = {}
-    for kind in dict.fromkeys(q.kind for q in questions):
-        chosen = [i for i, q in enumerate(questions) if q.kind == kind]
-        part = score([questions[i] for i in chosen], [results[i] for i in chosen], [claims[i] for i in chosen])
-        summary["by_kind"][kind] = {key: value for key, value in part.items() if key != "failures"}
+    summary["consistency"] = consistency(questions, results)
+    for name, label in (("by_kind", lambda q: q.kind), ("by_lang", lambda q: q.lang)):
+        labels = [label(q) for q in questions]
+        if name == "by_lang" and not any(labels):
+            continue
+        summary[name] = {}
+        for value in dict.fromkeys(labels):
+            chosen = [i for i, other in enumerate(labels) if other == value]
+            part = score([questions[i] for i in chosen], [results[i] for i in chosen], [claims[i] for i in chosen])
+            summary[name][value or "unlabelled"] = {key: v for key, v in part.items() if key != "failures"}
     return summary
 
 
 def summary_markdown(summary: dict, title: str) -> str:
-    rows = [f"| {key} | {value} |" for key, value in summary.items() if key not in ("failures", "by_kind")]
+    rows = [f"| {key} | {value} |" for key, value in summary.items() if key not in ("failures", "by_kind", "by_lang")]
     lines = [f"# {title}", "", "| metric | value |", "|---|---|", *rows, ""]
-    if kinds := summary.get("by_kind"):
-        metrics = [key for key in next(iter(kinds.values())) if key != "questions"]
-        lines += ["## By kind", "", "| metric | " + " | ".join(f"{k} ({v['questions']})" for k, v in kinds.items())
-                  + " |", "|---|" + "---|" * len(kinds)]
-        lines += [f"| {m} | " + " | ".join(str(v[m]) for v in kinds.values()) + " |" for m in metrics] + [""]
+    for name, heading in (("by_kind", "By kind"), ("by_lang", "By language")):
+        if parts := summary.get(name):
+            metrics = [key for key in next(iter(parts.values())) if key != "questions"]
+            lines += [f"## {heading}", "", "| metric | " + " | ".join(f"{k} ({v['questions']})" for k, v in parts.items())
+                      + " |", "|---|" + "---|" * len(parts)]
+            lines += [f"| {m} | " + " | ".join(str(v[m]) for v in parts.values()) + " |" for m in metrics] + [""]
     lines += [f"## Failures ({len(summary['failures'])})", ""]
     for failure in summary["failures"]:
         lines.append(f"- **{failure['id']}** {failure['question']} — expected {failure['expected']}; "

@@ -18,6 +18,7 @@ from releasebot.evaluation import (
     load_questions,
     score,
     score_by_kind,
+    summary_markdown,
 )
 
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
@@ -99,7 +100,7 @@ def test_eval_command_writes_results_schema_and_summaries(bundled_store, tmp_pat
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in records] == [q["id"] for q in chosen]
     assert all(tuple(r) == RESULT_KEYS for r in records)
-    citation_keys = {"source", "title", "location", "date", "text", "score"}
+    citation_keys = {"source", "title", "location", "date", "url", "text", "score"}
     assert all(set(c) == citation_keys for r in records for c in r["citations"])
     assert all(isinstance(r["abstained"], bool) and r["latency_s"] > 0 for r in records)
     summary = json.loads((out.parent / "run.summary.json").read_text())
@@ -131,3 +132,19 @@ def test_facts_shown_and_every_metric_by_kind():
     assert set(by_kind) == {"fact", "follow-up", "collection", "unanswerable"}
     assert by_kind["fact"]["facts_shown"] == 0.5 and by_kind["follow-up"]["facts_shown"] == 1.0
     assert by_kind["unanswerable"]["abstention_accuracy"] == 1.0 and by_kind["fact"]["questions"] == 1
+
+
+def test_any_kind_a_breakdown_by_language_and_family_consistency():
+    """A family counts only when every member is right: the paraphrase answered and the French one missed make the
+    family inconsistent though three of four questions are right."""
+    family = [EvalQuestion(id=f"f{i}", question="?", must=[["32"]], sources=["dva-001"], family="f", lang=lang,
+                           kind="fact") for i, lang in enumerate(["en", "en", "en", "fr"])]
+    other = [EvalQuestion(id="g0", question="?", must=[["5"]], sources=["dva-002"], family="g", lang="en", kind="count"),
+             EvalQuestion(id="g1", question="?", must=[["5"]], sources=["dva-002"], family="g", lang="es", kind="count")]
+    answers = ["32 [1]", "32 [1]", "thirty-two [1]", "32 [1]", "5 [1]", "5 [1]"]
+    results = [_result(q.id, a, [], ["dva-001"]) for q, a in zip(family + other, answers)]
+    summary = score_by_kind(family + other, results, claims=[(1, 1)] * 6)
+    assert summary["consistency"] == 0.5 and set(summary["by_kind"]) == {"fact", "count"}
+    assert summary["by_lang"]["fr"]["answer_accuracy"] == 1.0 and summary["by_lang"]["en"]["questions"] == 4
+    assert summary["by_lang"]["en"]["answer_accuracy"] == 0.75
+    assert "## By language" in summary_markdown(summary, "t")

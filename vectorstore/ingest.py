@@ -74,7 +74,8 @@ def reference_texts(settings: Settings, raws: Iterable[RawRelease]) -> list[str]
 
 
 def clean_files(
-    paths: list[Path], settings: Settings, report: Report, names: dict[Path, str] | None = None
+    paths: list[Path], settings: Settings, report: Report, names: dict[Path, str] | None = None,
+    progress: bool = False,
 ) -> list[CleanRelease]:
     """Read and clean files; each bad file is reported in one line and left out."""
     raws: list[RawRelease] = []
@@ -90,7 +91,7 @@ def clean_files(
     boilerplate = BoilerplateDetector.from_texts(reference_texts(settings, raws), settings.boilerplate_share,
                                                   settings.boilerplate_label_pages)
     cleaned: list[CleanRelease] = []
-    for raw in raws:
+    for raw in tqdm(raws, desc="clean", unit="release", disable=not progress):
         try:
             release = clean_release(
                 raw.text, release_id=raw.release_id, source_path=str(raw.path.resolve()),
@@ -152,7 +153,7 @@ class Ingestor:
         files, problems = find_release_files(paths)
         for problem in problems:
             note(f"skipped {problem}")
-        releases = clean_files(files, self.settings, note, names)
+        releases = clean_files(files, self.settings, note, names, progress)
         summary.skipped = len(files) - len(releases)
         stored = self.store.releases()
         if prune:  # before de-duplication, so a renamed file is not taken for a copy of its old self
