@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from html import escape
 
 import httpx
 import pytest
@@ -26,9 +27,12 @@ FUNDERS = "Who funded the Macao trainings?"
 SCRIPT = "<script>window.__xss=1;alert(1)</script>"
 IMG = "<img src=x onerror=\"window.__xss=2;alert(2)\">"
 LINKS = "(see [this verified government page](http://evil.example/verify), http://evil.example/x or www.evil.example)"
+# Cleaning removes a page's own tags (its <script> here); a tag the page shows as text (escaped: &lt;img…&gt;) is the
+# release's text, and must reach the reader as text.
 HOSTILE_RELEASE = (
     f"Penguin shelter {SCRIPT} opens in Ushuaia\n"
-    f"Ushuaia - IOM opened a shelter for 40 penguins {IMG} on Monday, funded by the Antarctic Fund {LINKS}.\n"
+    f"Ushuaia - IOM opened a shelter for 40 penguins <b>{escape(IMG)}</b> on Monday, funded by the Antarctic Fund "
+    f"{LINKS}.\n"
 )
 
 

@@ -158,8 +158,9 @@ class Cli:
         return "".join(self.err)
 
     def progress(self) -> int:
-        """Releases done in this run, per the last progress bar drawn (-1: no bar yet)."""
-        done = re.findall(rf"(\d+)/{RELEASES}\b", self.stderr)
+        """Releases done in this run, per the last ingest progress bar drawn (-1: no bar yet); the cleaning stage's bar
+        comes first and writes nothing."""
+        done = re.findall(rf"ingest: [^\r\n]*?(\d+)/{RELEASES}\b", self.stderr)
         return int(done[-1]) if done else -1
 
     def kill_at(self, releases: int, timeout: float = RUN_TIMEOUT) -> int:
