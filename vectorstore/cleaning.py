@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -69,7 +69,7 @@ class BoilerplateDetector:
             threshold = max(2, min_share * len(texts))
             learnt = {line for line, n in frequency.items() if n >= threshold}
         labels = {line for line, n in frequency.items()
-                  if n >= label_pages and _is_label(line) and not any(ch.isdigit() for ch in line)}
+                  if n >= label_pages and _is_bare_label(line)}
         return cls(SEED_BOILERPLATE | learnt, labels)
 
     def __contains__(self, line: str) -> bool:
@@ -77,6 +77,9 @@ class BoilerplateDetector:
 
     def is_label(self, line: str) -> bool:
         return normalise_line(line) in self.labels
+
+
+SHARED = "navigation or boilerplate: a line most releases share"
 
 
 def clean_release(
@@ -91,13 +94,17 @@ def clean_release(
     url, lines = _page_address(lines, removed)
     lines = _strip_markup(_strip_debris(lines, removed), removed)
     body, contact_lines = _split_contacts(lines)
-    body = _drop_header(_drop_boilerplate(body, boilerplate, removed), removed)
-    body = _drop_trailer(body[:1] + _drop_labels(body[1:], boilerplate, removed), removed)
+    body = _drop_header(_drop(body, boilerplate.__contains__, SHARED, removed), removed)
+    # Labels other releases repeat go wherever they stand in the body; the title is not offered.
+    body = _drop_trailer(body[:1] + _drop(body[1:], boilerplate.is_label, "navigation: a label several releases repeat",
+                                          removed), removed)
     # A press office that signs most releases is still their contact: the block is kept up to its last e-mail
     # or phone; only what follows (the site's footer) can be boilerplate.
     last = max((i for i, line in enumerate(contact_lines) if is_contact_detail(line)), default=0)
-    contact_lines = contact_lines[:last + 1] + _drop_footer(
-        _drop_boilerplate(contact_lines[last + 1:], boilerplate, removed), removed)
+    footer = _drop(contact_lines[last + 1:], boilerplate.__contains__, SHARED, removed)
+    contact_lines = contact_lines[:last + 1] + _drop(
+        footer, lambda line: bool(line.strip()) and _is_label(line), "navigation: the page's footer, after the contact "
+        "block", removed)
     if not body:
         raise EmptyReleaseError("no release text left after removing site boilerplate")
     title, body = body[0].strip(), body[1:]
@@ -138,16 +145,15 @@ def _strip_comments(raw: str, removed: list[Removal]) -> str:
 def _page_address(lines: list[str], removed: list[Removal]) -> tuple[str | None, list[str]]:
     """A ``url:`` line heading the page (saved text files carry one; loading writes one for an HTML page's canonical
     link) is the page's address, kept as metadata rather than text."""
-    for at, line in enumerate(lines):
-        if not line.strip():
-            continue
-        key, _, value = line.strip().partition(":")
-        address = value.strip()
-        if key.lower() == "url" and urlsplit(address).scheme in ("http", "https") and urlsplit(address).netloc:
-            removed.append(Removal(text=line.strip(), reason="the page's address, stored as the release's url"))
-            return address, lines[:at] + lines[at + 1:]
+    at = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if at is None:
         return None, lines
-    return None, lines
+    key, _, address = lines[at].strip().partition(":")
+    parts = urlsplit(address.strip())
+    if key.lower() != "url" or parts.scheme not in ("http", "https") or not parts.netloc:
+        return None, lines
+    removed.append(Removal(text=lines[at].strip(), reason="the page's address, stored as the release's url"))
+    return address.strip(), lines[:at] + lines[at + 1:]
 
 
 def _strip_markup(lines: list[str], removed: list[Removal]) -> list[str]:
@@ -202,10 +208,10 @@ def _strip_debris(lines: list[str], removed: list[Removal]) -> list[str]:
 
 # A dateline is a place, then a dash or a date, within this many characters ("Tirana, 20 June 2008 –", "Bangkok –"):
 # a sentence that merely opens with a place ("Italy, Greece and other countries…") has neither.
-DATELINE_CHARS = 40
+AFTER_PLACE_CHARS = 40
 _DASH = re.compile(r"\s[-–—]\s|[–—]")  # the dash a dateline ends with
-# After the contact block, a line this short with no sentence end is the site's footer ("Share", "Related news").
-FOOTER_MAX_WORDS = 8
+# A line this short with no sentence end is a label ("Share", "Related news"), not the release's prose.
+LABEL_MAX_WORDS = 8
 
 
 def _drop_header(lines: list[str], removed: list[Removal]) -> list[str]:
@@ -219,9 +225,9 @@ def _drop_header(lines: list[str], removed: list[Removal]) -> list[str]:
 
 def _title_at(lines: list[str]) -> int:
     """Where the release's title is: the line before its dateline; without a dateline, the line before the first
-    paragraph that prose continues (at least half of the next three lines), provided what precedes it reads as a menu (short
-    lines, at most one prose line in four: a regional site's "who we are" paragraph), so a lead paragraph is never
-    taken for a header."""
+    paragraph that prose continues (at least half of the next three lines), provided what precedes it reads as a menu
+    (short lines, at most one prose line in four: a regional site's "who we are" paragraph), so a lead paragraph is
+    never taken for a header."""
     for at, line in enumerate(lines[:60]):
         if at >= 1 and _is_dateline(line.strip()):
             return at - 1
@@ -230,7 +236,7 @@ def _title_at(lines: list[str]) -> int:
         ahead = prose[at + 1:at + 4]
         if prose[at] and any(ahead) and 2 * sum(ahead) >= len(ahead):
             before = prose[:at - 1]
-            return at - 1 if sum(before) * 3 <= len(before) - sum(before) or not any(before) else 0
+            return at - 1 if sum(before) * 3 <= len(before) - sum(before) else 0
     return 0
 
 
@@ -251,54 +257,38 @@ def _is_dateline(line: str) -> bool:
     place = opening_place(line)
     if not place:
         return False
-    after = line[len(place):len(place) + DATELINE_CHARS]
+    after = line[len(place):len(place) + AFTER_PLACE_CHARS]
     return bool(_DASH.search(after) or stated_date(after))
 
 
 def _is_label(line: str) -> bool:
     """A short line that ends no sentence: a menu item, a share bar, "Related news"."""
     stripped = line.strip()
-    return len(stripped.split()) <= FOOTER_MAX_WORDS and not _TERMINAL.search(stripped)
+    return len(stripped.split()) <= LABEL_MAX_WORDS and not _TERMINAL.search(stripped)
+
+
+def _is_bare_label(line: str) -> bool:
+    """A label holding no figure: a dated caption or a phone number is not one."""
+    return _is_label(line) and not any(ch.isdigit() for ch in line)
 
 
 def _drop_trailer(lines: list[str], removed: list[Removal]) -> list[str]:
     """Labels after the release's last paragraph ("Share this: Facebook Twitter Email", tags): the page's. A label
     with a figure (a dated caption) is kept, and so are the title and one paragraph."""
     end = len(lines)
-    while end > 2 and _is_label(lines[end - 1]) and not any(ch.isdigit() for ch in lines[end - 1]):
+    while end > 2 and _is_bare_label(lines[end - 1]):
         end -= 1
     removed.extend(Removal(text=line.strip(), reason="navigation: links after the release's last paragraph")
                    for line in lines[end:])
     return lines[:end]
 
 
-def _drop_footer(lines: list[str], removed: list[Removal]) -> list[str]:
-    """Labels after the contact block: the site's footer."""
+def _drop(lines: list[str], unwanted: Callable[[str], bool], reason: str, removed: list[Removal]) -> list[str]:
+    """The lines ``unwanted`` does not pick; those it picks are recorded as removed for ``reason``."""
     kept = []
     for line in lines:
-        if line.strip() and _is_label(line):
-            removed.append(Removal(text=line.strip(), reason="navigation: the page's footer, after the contact block"))
-        else:
-            kept.append(line)
-    return kept
-
-
-def _drop_labels(lines: list[str], boilerplate: BoilerplateDetector, removed: list[Removal]) -> list[str]:
-    """Labels other releases repeat, wherever they stand in the body (the title is not offered)."""
-    kept = []
-    for line in lines:
-        if boilerplate.is_label(line):
-            removed.append(Removal(text=line.strip(), reason="navigation: a label several releases repeat"))
-        else:
-            kept.append(line)
-    return kept
-
-
-def _drop_boilerplate(lines: list[str], boilerplate: BoilerplateDetector, removed: list[Removal]) -> list[str]:
-    kept = []
-    for line in lines:
-        if line in boilerplate:
-            removed.append(Removal(text=line.strip(), reason="navigation or boilerplate: a line most releases share"))
+        if unwanted(line):
+            removed.append(Removal(text=line.strip(), reason=reason))
         else:
             kept.append(line)
     return kept
