@@ -13,7 +13,7 @@ from vectorstore.catalog import LIST_SEPARATOR, build_catalog
 from vectorstore.records import CleanRelease, date_number
 
 # Bump when cleaning or chunking changes what a release turns into: stored releases then re-ingest.
-PIPELINE_VERSION = "8"
+PIPELINE_VERSION = "9"
 EMBEDDED_METADATA = ("title",)
 
 

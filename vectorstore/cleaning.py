@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from urllib.parse import urlsplit
 
+import cssselect
 import lxml.html
+import lxml.html.defs
 import tinycss2
 
 from vectorstore.catalog import opening_place, stated_date
@@ -162,8 +164,8 @@ def _strip_markup(lines: list[str], removed: list[Removal]) -> list[str]:
     kept = []
     for line in lines:
         text = line
-        if "<" in line:
-            text = lxml.html.fragment_fromstring(line, create_parent="div").text_content()
+        if "<" in line and (fragment := _is_markup(line)) is not None:
+            text = fragment.text_content()
             if text.strip() != line.strip():
                 removed.append(Removal(text=line.strip(), reason="markup: HTML tags left in the text (their text, "
                                        f"if any, kept: {text.strip()[:60]!r})"))
@@ -175,6 +177,16 @@ def _strip_markup(lines: list[str], removed: list[Removal]) -> list[str]:
     return kept
 
 
+def _is_markup(line: str) -> lxml.html.HtmlElement | None:
+    """The line parsed as HTML, if every element the parser found is one HTML defines: "<系统>…</系统>" is the
+    release's words in angle brackets, not a tag a saving tool left (the parser reads "</系统>" as a comment; only
+    one written "<!--" is)."""
+    fragment = lxml.html.fragment_fromstring(line, create_parent="div")
+    known = all(element.tag in lxml.html.defs.tags if isinstance(element.tag, str) else "<!--" in line
+                for element in fragment.iterdescendants())
+    return fragment if known else None
+
+
 def _leading_style_rule(line: str) -> str:
     """The CSS rule a line starts with (".field-content{margin:0}", perhaps glued to the paragraph after it), or ""."""
     tokens = tinycss2.parse_component_value_list(line)
@@ -184,10 +196,19 @@ def _leading_style_rule(line: str) -> str:
     # tinycss2's source columns are 1-based
     end = len(line) if block + 1 == len(tokens) else tokens[block + 1].source_column - 1
     rules = tinycss2.parse_stylesheet(line[:end], skip_whitespace=True, skip_comments=True)
-    is_rule = len(rules) == 1 and rules[0].type == "qualified-rule" and all(
+    is_rule = len(rules) == 1 and rules[0].type == "qualified-rule" and _is_selector(
+        tinycss2.serialize(rules[0].prelude)) and all(
         item.type == "declaration"
         for item in tinycss2.parse_declaration_list(rules[0].content, skip_whitespace=True, skip_comments=True))
     return line[:end] if is_rule else ""
+
+
+def _is_selector(text: str) -> bool:
+    """Whether ``text`` is a CSS selector (cssselect's parser): "ai_reader: {mode: …}" in a release is not a rule."""
+    try:
+        return bool(cssselect.parse(text.strip()))
+    except cssselect.SelectorError:
+        return False
 
 
 def _strip_debris(lines: list[str], removed: list[Removal]) -> list[str]:
