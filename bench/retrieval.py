@@ -94,7 +94,7 @@ def measure(root: Path, size: int, mode: str, eval_dir: Path, profile: Path | No
 
     questions = load_questions(QUESTIONS)
     # As `ask` searches in extractive mode: a follow-up is searched together with the previous question.
-    queries = [bot.condense(bot.validate(q.question), q.history, "extractive") for q in questions]
+    queries = [bot.understand(q.question, q.history, "extractive").english for q in questions]
     spent: defaultdict[str, float] = defaultdict(float)
     bot.retriever.retrieve = timed(bot.retriever.retrieve, spent, "search")
 

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # Evidence prompt budget: each new prompt token costs ~24 ms on two cores.
     evidence_tokens: int = 400
     max_question_chars: int = 2000
+    # Questions are recognised in these languages (lingua), and answered in them; English always among them.
+    languages: list[str] = Field(default=["en", "fr", "es", "zh", "pt", "ar", "ru", "de"], description="ISO 639-1 "
+                                 "codes of the languages questions are read and answered in (a JSON list).")
     # Per-release KV states (local model only): a question about one release pays only for its own tokens.
     prompt_cache: bool = Field(default=True, description="Answer single-release questions over a cached release prefix.")
     prompt_cache_mb: int = Field(default=1024, description="Disk for cached prompt states (~20 MB per release).")

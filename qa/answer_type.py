@@ -10,6 +10,12 @@ from __future__ import annotations
 import re
 
 from vectorstore.contacts import ROLE
+from vectorstore.multilingual import similarity
+
+# The thing a question counts and the words after a figure name the same thing at this similarity (USE-multilingual):
+# "cops" and "police officers" 0.84, "officials" and "officers" 0.80; different things ("shelters" and "social
+# workers", "judges" and "police officers") 0.35-0.43.
+SAME_THING = 0.6
 
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty"
                  r"|hundred|thousand|million|billion|dozen|half")
@@ -63,6 +69,9 @@ def _counts(claim: str, thing: str | None) -> bool:
         after = re.findall(r"[\w-]+", claim[match.end():])[:4]
         before = re.findall(r"[\w-]+", claim[:match.start()])[-3:]
         if wanted & {stem(word) for word in after + before}:
+            return True
+        # the asker's word for what the release counts ("cops" for "police officers"), by meaning
+        if after and similarity(thing, " ".join(after[:3])) >= SAME_THING:
             return True
     return False
 

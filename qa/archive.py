@@ -162,12 +162,13 @@ class ArchiveQA:
                k: int | None = None, filters: Filters | None = None) -> Iterator[Retrieved | str | Answer]:
         question = self.bot.validate(question)
         filters = (filters or Filters()).checked()
-        found = plan(question, filters)
         # In a conversation, a collection question that says what it is about ("List the trainings in 2011.") is
         # answered as one; one that leans on the conversation ("How many in total?") goes to the engine, which
-        # rewrites it with the history first.
+        # rewrites it with the history first. Out of one, the question is read in its English form.
+        understood = None if history else self.bot.understand(question, history, mode)
+        found = plan(understood.english if understood else question, filters)
         if found is None or history and not (found.subject or found.filters != filters):
-            for item in self.bot.stream(question, history, mode=mode, k=k, filters=filters):
+            for item in self.bot.stream(question, history, mode=mode, k=k, filters=filters, understood=understood):
                 if isinstance(item, Answer) and item.abstained and filters.active:
                     item = item.model_copy(update={"text": f"{item.text} {self.searched(filters)}"})
                 yield item

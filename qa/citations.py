@@ -66,7 +66,8 @@ class CitationVerifier:
                 pieces.append((strip_markers(text), markers(text)))
         return pieces
 
-    def support(self, claim: str, passage: Passage, claim_vector: np.ndarray) -> tuple[float, Sentence]:
+    def support(self, claim: str, passage: Passage, claim_vector: np.ndarray, question: str = "",
+                ) -> tuple[float, Sentence]:
         """How well a passage supports a claim, and its sentence that supports it best.
 
         A claim must be supported by one stretch of the release (a sentence and its neighbours there), not by
@@ -79,12 +80,16 @@ class CitationVerifier:
         # A withheld sentence's notice supports nothing (the model may copy it): it stands in no stretch.
         stretches = [[i for i in passage.around(s.index) if passage.sentences[i].text != WITHHELD]
                      for s in passage.sentences if s.text != WITHHELD]
-        return max((self._support(claim, passage, stretch, similarity, shown) for stretch in stretches if stretch),
+        return max((self._support(claim, passage, stretch, similarity, shown, question)
+                    for stretch in stretches if stretch),
                    key=lambda found: found[0], default=(0.0, passage.sentences[0]))
 
     def _support(self, claim: str, passage: Passage, stretch: list[int], similarity: np.ndarray, shown: str,
-                 ) -> tuple[float, Sentence]:
-        wanted = content_terms(claim)
+                 question: str) -> tuple[float, Sentence]:
+        # The words an answer repeats of the question ("how many cops took part…" → "… took part") are the asker's
+        # wording, not a claim to support; what it adds must be in the release. One that only repeats is checked whole.
+        asked = set(content_terms(question))
+        wanted = tuple(term for term in content_terms(claim) if term not in asked) or content_terms(claim)
 
         def coverage(text: str) -> float:
             found = set(content_terms(text))
@@ -99,6 +104,8 @@ class CitationVerifier:
         score = 0.5 * float(similarity[best]) + 0.5 * covered
         if wanted and covered == 1.0:  # a terse answer ("9,165") is far from its sentence in embedding space
             score = max(score, self.threshold)
+        # Names stay checked even where the question has them: "Par Liljert's e-mail is kgormanbest@…" names him
+        # beside an address his stretch of the release does not hold.
         invented_name = not names(claim) <= set(_WORDS.findall(text.lower()))
         if invented_name or not figures <= exact(text):  # invented figures or names: unsupported
             score = min(score, self.threshold - 0.01)
@@ -119,7 +126,7 @@ class CitationVerifier:
         claim_keys: list[list[tuple[int, int]]] = []  # per claim: (passage number, sentence index) it stands on
         cited: dict[tuple[int, int], tuple[float, Sentence]] = {}
         for (text, wanted), vector in zip(pieces, vectors):
-            scores = {p.number: self.support(text, p, vector) for p in passages}
+            scores = {p.number: self.support(text, p, vector, question or "") for p in passages}
             supporting = [n for n, (score, _) in scores.items() if score >= self.threshold]
             valid = [n for n in dict.fromkeys(wanted) if n in by_number]
             keep = [n for n in valid if n in supporting] or (

@@ -17,15 +17,17 @@ from llama_index.core.llms import LLM
 from llama_index.core.schema import QueryBundle
 
 from config import Settings, get_settings
-from qa.citations import NOT_FOUND, CitationVerifier, exact, names
+from qa.citations import NOT_FOUND, CitationVerifier, exact, names, render
 from qa.evidence import EvidenceSelector, Passage
-from qa.llm import build_llm, messages_to_chatml, model_name, server_errors
+from qa.llm import build_llm, chat_json, messages_to_chatml, model_name, server_errors
 from qa.model_lock import ModelLock
 from qa.prompt_cache import PromptStateCache
 from qa.prompts import Prompts
 from qa.retrieval import HybridRetriever
-from qa.text import Sentence, strip_markers
+from qa.text import Sentence
+from qa.translation import translate
 from qa.types import Answer, Filters, QuestionError, Timings
+from qa.understanding import ENGLISH, Understood, language_name, understand
 from vectorstore.embedding import load_embedder
 from vectorstore.store import ReleaseStore
 
@@ -38,7 +40,6 @@ EXTRACTIVE_MARGIN = 0.08
 # The 1.5B model sometimes says NOT FOUND over evidence that plainly answers. Above this score (higher
 # than any unanswerable question's best sentence in the project's question set) the evidence is quoted.
 DECLINED_QUOTE_SCORE = 0.9
-HISTORY_TURNS = 4
 # Evidence "concentrates in one release" when no other release's best sentence comes this close.
 SINGLE_RELEASE_MARGIN = 0.15
 QUESTION_SLOT = "\x00question\x00"
@@ -54,17 +55,6 @@ class Retrieved:
     passages: list[Passage]
     retrieved: list[str]
     retrieval_s: float
-
-
-def _turn_text(content) -> str:
-    """A history turn's text, whether plain or Gradio's list of content parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, dict):
-        return str(content.get("text", ""))
-    if isinstance(content, list):
-        return " ".join(_turn_text(part) for part in content)
-    return ""
 
 
 def _quote(passage: Passage, sentence: Sentence) -> str:
@@ -172,26 +162,42 @@ class ReleaseQA:
                 f"the question is {len(cleaned):,} characters long; the limit is {self.settings.max_question_chars:,}")
         return " ".join(cleaned.split())
 
-    def condense(self, question: str, history: list[dict] | None, mode: Mode) -> str:
-        """A follow-up rewritten as a standalone question, using the conversation so far."""
-        turns = [
-            {"role": t.get("role", "user"), "content": strip_markers(_turn_text(t.get("content", "")))}
-            for t in (history or []) if t.get("role") in ("user", "assistant")
-        ][-HISTORY_TURNS:]
+    def understand(self, question: str, history: list[dict] | None = None, mode: Mode | None = None) -> Understood:
+        """The question's language and standalone English form (``qa.understanding``); the model rewrites it only
+        when it is a follow-up or not in English."""
+        mode = mode or self.settings.mode
+        return understand(self.validate(question), history, tuple(self.settings.languages),
+                          None if mode == "extractive" else self._rewrite)
+
+    def _rewrite(self, question: str, turns: list[dict]) -> str:
+        """A question in English, standalone: a follow-up rewritten with its conversation, or one in another language
+        translated."""
         if not turns:
-            return question
-        if mode == "extractive":  # no model to rewrite with: search with the previous question too
-            previous = [t["content"] for t in turns if t["role"] == "user"]
-            return f"{previous[-1]} {question}" if previous else question
+            return next(iter(self._model_translation([question], ENGLISH)), "")
         llm = self.load_llm()
-        with self._llm_lock:
-            with server_errors(self.settings):
-                rewritten = llm.chat(self.prompts.condense_messages(question, turns)).message.content
-        rewritten = " ".join((rewritten or "").split()).strip('"')
-        if not rewritten or len(rewritten) > 4 * len(question) + 200:
-            log.warning("condensing gave an unusable question (%r); searching with the follow-up as asked", rewritten)
-            return question
-        return rewritten
+        with self._llm_lock, server_errors(self.settings):
+            return llm.chat(self.prompts.condense_messages(question, turns)).message.content
+
+    def _model_translation(self, texts: list[str], language: str) -> list[str]:
+        """The model's translation of each text into ``language`` (an ISO 639-1 code), as JSON under a schema;
+        [] when its reply is incomplete (the log says so)."""
+        schema = {"type": "object", "required": ["translations"], "properties": {"translations": {
+            "type": "array", "items": {"type": "string"}, "minItems": len(texts), "maxItems": len(texts)}}}
+        llm = self.load_llm()
+        try:
+            with self._llm_lock:
+                reply = chat_json(llm, self.settings, self.prompts.translate_messages(texts, language_name(language)),
+                                  schema)
+        except ValueError as exc:
+            log.warning("translating into %s failed: %s", language, exc)
+            return []
+        translations = reply.get("translations") if isinstance(reply, dict) else None
+        return [str(text) for text in translations] if isinstance(translations, list) else []
+
+    def _translate(self, sentences: list[str], language: str) -> list[str]:
+        """Sentences in ``language``, each where the model's translation is faithful (``qa.translation``); the rest
+        stay in English."""
+        return translate(sentences, lambda texts: self._model_translation(texts, language))
 
     def retrieve(self, standalone: str, k: int | None = None, filters: Filters | None = None) -> Retrieved:
         """The retrieval step alone: hybrid search, then sentence-level evidence as numbered passages."""
@@ -203,57 +209,71 @@ class ReleaseQA:
         retrieved = list(dict.fromkeys(hit.node.metadata["release_id"] for hit in hits))
         return Retrieved(standalone, passages, retrieved, time.perf_counter() - started)
 
-    def _found(self, question: str, history: list[dict] | None, mode: Mode, k: int | None,
+    def _found(self, understood: Understood, history: list[dict] | None, mode: Mode, k: int | None,
                filters: Filters | None) -> Retrieved:
         """The evidence for the question in its conversation. With no model to rewrite a follow-up, a question that
         names what it asks about (a name, a figure) is searched as asked when that finds something to quote, so it is
         not mixed with the one before; any other ("Where were they held?") with the previous question too."""
-        if mode != "extractive" or not history:
-            return self.retrieve(self.condense(question, history, mode), k, filters)
-        if names(question) or exact(question):
-            alone = self.retrieve(question, k, filters)
+        asked = understood.asked
+        if mode == "extractive" and history and (names(asked) or exact(asked)):
+            alone = self.retrieve(asked, k, filters)
             if any(score >= EXTRACTIVE_MIN_SCORE for p in alone.passages for score in p.focus.values()):
                 return alone
-        return self.retrieve(self.condense(question, history, mode), k, filters)
+        return self.retrieve(understood.english, k, filters)
 
     def stream(self, question: str, history: list[dict] | None = None, *, mode: Mode | None = None,
-               k: int | None = None, filters: Filters | None = None) -> Iterator[Retrieved | str | Answer]:
-        """Yield ``Retrieved`` (the sources), then answer text deltas, then the verified ``Answer``."""
+               k: int | None = None, filters: Filters | None = None, understood: Understood | None = None,
+               ) -> Iterator[Retrieved | str | Answer]:
+        """Yield ``Retrieved`` (the sources), then answer text deltas, then the verified ``Answer``.
+
+        A question in another language is answered in it: the English answer is checked first, then translated, so
+        its text comes in one piece after the check rather than as it is written."""
         started = time.perf_counter()
         mode = mode or self.settings.mode
         question = self.validate(question)
         if mode == "llm":
             self.load_llm()
-        found = self._found(question, history, mode, k, filters)
+        understood = understood or self.understand(question, history, mode)
+        found = self._found(understood, history, mode, k, filters)
         standalone, passages, retrieved = found.standalone_question, found.passages, found.retrieved
         timings = Timings(retrieval_s=time.perf_counter() - started)
         yield found
 
+        translating = understood.translated and mode == "llm"
         raw = ""
         model = self.model if mode == "llm" else "extractive"
         if mode == "llm":
             passages = self._answer_passages(passages)
         for delta in (self._generate(standalone, passages, timings) if mode == "llm" else self._extract(passages)):
-            if timings.ttft_s is None:
-                timings.ttft_s = time.perf_counter() - started
             raw += delta
-            yield delta
+            if not translating:
+                timings.ttft_s = timings.ttft_s or time.perf_counter() - started
+                yield delta
         verified = self.verifier.verify(raw, passages, standalone)
         if not verified.abstained and mode == "llm" and (missing := self.evidence.uncovered(
                 standalone, [claim.text for claim in verified.claims if claim.supported], passages)):
             added = " ".join(_quote(p, sentence) for p, sentence in missing)
-            yield " " + added
+            if not translating:
+                yield " " + added
             verified = self.verifier.verify(f"{verified.text} {added}", passages, standalone)
         if verified.abstained and mode == "llm":
             quoted = "".join(self._extract(passages, DECLINED_QUOTE_SCORE))
             if quoted:
-                yield "\n\n" + quoted
+                if not translating:
+                    yield "\n\n" + quoted
                 verified, model = self.verifier.verify(quoted, passages, standalone), "extractive"
+        claims, text = verified.claims, self.prompts.abstain if verified.abstained else verified.text
+        if translating:
+            claims = [claim.model_copy(update={"text": shown}) for claim, shown in zip(
+                claims, self._translate([claim.text for claim in claims], understood.language))]
+            text = self._translate([self.prompts.abstain], understood.language)[0] if verified.abstained \
+                else render(claims)
+            timings.ttft_s = time.perf_counter() - started
+            yield text
         timings.total_s = time.perf_counter() - started
         yield Answer(
-            question=question, standalone_question=standalone,
-            text=self.prompts.abstain if verified.abstained else verified.text,
-            citations=verified.citations, claims=verified.claims, abstained=verified.abstained,
+            question=question, standalone_question=standalone, language=understood.language, text=text,
+            citations=verified.citations, claims=claims, abstained=verified.abstained,
             retrieved=retrieved, timings=timings, model=model, mode=mode,
         )
 

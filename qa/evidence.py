@@ -229,7 +229,8 @@ class EvidenceSelector:
         return Passage.of(1, metadata[release_id], sentences, whole=True)
 
     def uncovered(self, question: str, claims: list[str], passages: list[Passage]) -> list[tuple[Passage, Sentence]]:
-        """Evidence sentences as relevant as the best one, away from every sentence the claims came from."""
+        """Evidence sentences as relevant as the best one, away from every sentence the claims came from, in the
+        releases the claims came from (another release's sentence is another event, not a missing item)."""
         focus = sorted(((score, p, s) for p in passages for s in p.sentences
                         if (score := p.focus.get(s.index)) is not None), key=lambda item: -item[0])
         if not focus or not claims:
@@ -237,6 +238,7 @@ class EvidenceSelector:
         sentences = [(p, s) for p in passages for s in p.sentences]
         nearest = (self.embed([s.text for _, s in sentences]) @ self.embed(claims).T).argmax(axis=0)
         used = {(sentences[i][0].number, sentences[i][1].index) for i in nearest}
+        cited = {number for number, _ in used}
         wanted, said = set(content_terms(question)), {t for claim in claims for t in content_terms(claim)}
         best_score, _, best = focus[0]
         best_match = len(wanted & set(content_terms(best.text)))
@@ -248,6 +250,6 @@ class EvidenceSelector:
             facts = terms - wanted
             stated = not facts or len(facts & said) / len(facts) >= 0.3
             near_used = any((passage.number, sentence.index + d) in used for d in (-1, 0, 1))
-            if not (stated or near_used) and len(wanted & terms) >= best_match:
+            if not (stated or near_used) and len(wanted & terms) >= best_match and passage.number in cited:
                 missing.append((passage, sentence))
         return missing

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import logging
 import os
 from collections.abc import Iterator, Sequence
@@ -155,3 +156,25 @@ def server_errors(settings: Settings) -> Iterator[None]:
         raise ModelUnavailableError(
             f"the LLM server at {settings.openai_base_url} refused the request (HTTP {exc.status_code}: {exc.message}):"
             " check RELEASEBOT_OPENAI_MODEL and RELEASEBOT_OPENAI_API_KEY, or use --mode extractive") from exc
+
+
+def chat_json(llm: LLM, settings: Settings, messages: Sequence[ChatMessage], schema: dict) -> dict:
+    """The model's reply constrained to a JSON schema: llama.cpp compiles the schema to a grammar; an
+    OpenAI-compatible server is asked for it; any other model is asked plainly. The caller holds the model lock."""
+    from llama_index.llms.llama_cpp import LlamaCPP
+
+    with server_errors(settings):
+        if isinstance(llm, LlamaCPP):
+            reply = llm._model.create_chat_completion(
+                messages=[{"role": m.role.value, "content": m.content} for m in messages], temperature=0.0,
+                max_tokens=settings.max_answer_tokens * 2, stop=CHATML_STOP,
+                response_format={"type": "json_object", "schema": schema})
+            text = reply["choices"][0]["message"]["content"]
+        else:
+            asked = {"response_format": {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}} \
+                if settings.llm_backend == "openai" else {}
+            text = llm.chat(messages, **asked).message.content
+    try:
+        return json.loads(text or "")
+    except json.JSONDecodeError as exc:  # cut off at max_tokens, or a model that ignored the schema
+        raise ValueError(f"the model's JSON reply is incomplete: {text!r:.200}") from exc

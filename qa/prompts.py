@@ -10,7 +10,7 @@ from llama_index.core.llms import ChatMessage, MessageRole
 
 from qa.evidence import Passage
 
-TEMPLATES = ("system", "answer", "source", "condense", "abstain")
+TEMPLATES = ("system", "answer", "source", "condense", "translate", "abstain")
 
 
 class PromptsMissingError(RuntimeError):
@@ -23,6 +23,7 @@ class Prompts:
     answer: PromptTemplate
     source: PromptTemplate
     condense: PromptTemplate
+    translate: PromptTemplate
     abstain: str
 
     @classmethod
@@ -35,7 +36,8 @@ class Prompts:
             texts[name] = path.read_text(encoding="utf-8").strip()
         return cls(
             system=texts["system"], answer=PromptTemplate(texts["answer"]), source=PromptTemplate(texts["source"]),
-            condense=PromptTemplate(texts["condense"]), abstain=texts["abstain"],
+            condense=PromptTemplate(texts["condense"]), translate=PromptTemplate(texts["translate"]),
+            abstain=texts["abstain"],
         )
 
     def sources(self, passages: list[Passage]) -> str:
@@ -53,5 +55,9 @@ class Prompts:
         ]
 
     def condense_messages(self, question: str, history: list[dict]) -> list[ChatMessage]:
-        turns = "\n".join(f"{turn['role'].capitalize()}: {turn['content']}" for turn in history)
+        turns = "\n".join(f"{turn['role'].capitalize()}: {turn['content']}" for turn in history) or "(none)"
         return [ChatMessage(role=MessageRole.USER, content=self.condense.format(history=turns, question=question))]
+
+    def translate_messages(self, sentences: list[str], language: str) -> list[ChatMessage]:
+        numbered = "\n".join(f"{n}. {sentence}" for n, sentence in enumerate(sentences, 1))
+        return [ChatMessage(role=MessageRole.USER, content=self.translate.format(sentences=numbered, language=language))]

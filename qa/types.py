@@ -54,7 +54,8 @@ class Answer(BaseModel):
     """A grounded answer: ``text`` carries [n] markers that index ``citations`` by ``number``."""
 
     question: str
-    standalone_question: str
+    standalone_question: str = Field(description="The question as answered: standalone, in English.")
+    language: str = Field(default="en", description="ISO 639-1 code of the question's language, the answer's too.")
     text: str
     citations: list[Citation] = []
     claims: list[Claim] = []

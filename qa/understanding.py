@@ -1,0 +1,96 @@
+"""The understanding step: a question, with its conversation, becomes what the answering paths read — the language it
+was asked in and a standalone English form for retrieval and the checks.
+
+The language comes from a detector (lingua), not a model: it is cheap and sure where a model is not. Only a question
+that needs rewriting (a follow-up, or one not in English) costs a model call: the rewrite that already ran for
+follow-ups also translates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pycountry
+from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+from qa.text import strip_markers
+
+log = logging.getLogger(__name__)
+
+ENGLISH = "en"
+# A question is taken as English unless another language is this sure: a short English question full of names
+# ("Who funded the Macao trainings?") must not be sent through translation.
+OTHER_LANGUAGE_CONFIDENCE = 0.75
+HISTORY_TURNS = 4
+
+
+@dataclass(frozen=True)
+class Understood:
+    """A question as the answering paths read it."""
+
+    asked: str
+    language: str  # ISO 639-1 code of the question's language
+    english: str  # standalone, in English: what retrieval and the checks read
+
+    @property
+    def translated(self) -> bool:
+        return self.language != ENGLISH
+
+
+def language_name(code: str) -> str:
+    """ "fr" → "French": how a prompt names a language."""
+    found = pycountry.languages.get(alpha_2=code)
+    return found.name if found else code
+
+
+@lru_cache(maxsize=4)
+def _detector(codes: tuple[str, ...]):
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*(IsoCode639_1.from_str(c) for c in codes)).build()
+
+
+def detect_language(text: str, codes: tuple[str, ...]) -> str:
+    """The ISO 639-1 code of the language ``text`` is in, among ``codes``; English unless another is sure."""
+    values = _detector(tuple(sorted({ENGLISH, *codes}))).compute_language_confidence_values(text)
+    best = max(values, key=lambda value: value.value, default=None)
+    if best is None or best.value < OTHER_LANGUAGE_CONFIDENCE:
+        return ENGLISH
+    return best.language.iso_code_639_1.name.lower()
+
+
+def turn_text(content) -> str:
+    """A history turn's text, whether plain or Gradio's list of content parts, without citation markers."""
+    if isinstance(content, str):
+        return strip_markers(content)
+    if isinstance(content, dict):
+        return turn_text(str(content.get("text", "")))
+    if isinstance(content, list):
+        return " ".join(turn_text(part) for part in content)
+    return ""
+
+
+def recent_turns(history: list[dict] | None) -> list[dict]:
+    """The last turns of a conversation, as plain text."""
+    return [{"role": t.get("role", "user"), "content": turn_text(t.get("content", ""))}
+            for t in (history or []) if t.get("role") in ("user", "assistant")][-HISTORY_TURNS:]
+
+
+def understand(question: str, history: list[dict] | None, codes: tuple[str, ...],
+               rewrite: Callable[[str, list[dict]], str] | None) -> Understood:
+    """The question's language and standalone English form. ``rewrite`` (the model, or None where there is none)
+    turns a question and its recent turns into one standalone English question; with no model, a follow-up is searched
+    with the previous question beside it, and a question in another language as asked."""
+    language = detect_language(question, codes)
+    turns = recent_turns(history)
+    if not turns and language == ENGLISH:
+        return Understood(question, language, question)
+    if rewrite is None:
+        previous = [t["content"] for t in turns if t["role"] == "user"]
+        return Understood(question, language, f"{previous[-1]} {question}" if previous else question)
+    rewritten = " ".join((rewrite(question, turns) or "").split()).strip('"')
+    if not rewritten or len(rewritten) > 4 * len(question) + 200:
+        log.warning("rewriting gave an unusable question (%r); searching with the question as asked", rewritten)
+        return Understood(question, language, question)
+    return Understood(question, language, rewritten)
