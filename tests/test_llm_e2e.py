@@ -74,9 +74,3 @@ def test_a_question_in_french_is_answered_in_french_over_the_english_release(bot
     [citation] = answer.citations
     assert citation.source == MACAO and "70 social workers" in citation.sentence  # the evidence stays English
 
-
-def test_a_question_in_chinese_reaches_the_release(bot):
-    answer = bot.ask("澳门培训的资助方是谁？")
-    assert answer.language == "zh" and not answer.abstained, answer.text
-    assert answer.retrieved[0] == MACAO and {c.source for c in answer.citations} == {MACAO}
-    assert "Social Welfare Bureau" in answer.text or "社会" in answer.text, answer.text
