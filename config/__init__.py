@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     prompt_cache_warm_releases: int = Field(default=50, description="Corpora this small are cached at start-up.")
     # A comparison asks each release with the model (~1.1 s each on 2 cores): past this many it says so and stops.
     compare_max_releases: int = Field(default=20, ge=1, description="Releases one comparison answers for.")
+    # When no release holds a list's words, this many closest in meaning are shown, marked as unconfirmed.
+    collection_closest: int = Field(default=5, ge=0, description="Releases closest in meaning a list shows, "
+                                    "unconfirmed, when none holds its words.")
 
     # --- serving
     host: str = "127.0.0.1"

@@ -15,32 +15,28 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import Protocol
 
 from llama_index.core.vector_stores.utils import build_metadata_filter_fn
 
-from qa import comparison
+from qa import comparison, membership
 from qa.answer_type import HOW_MANY, PERSON_NOUNS
 from qa.citations import Verified, render
 from qa.engine import ReleaseQA, Retrieved
 from qa.evidence import Passage, published
+from qa.kinds import FACT, kind_of
 from qa.text import Sentence, content_terms
 from qa.types import Answer, Filters, Timings
 from vectorstore.catalog import MONTHS, country_name
 
 # Kinds of event the releases report, each standing for the others (no thesaurus ships offline: a short list).
 _EVENT_TERMS = set(content_terms("training trainings trained workshop seminar course"))
-_LIST = re.compile(rf"\b(?:which|what) (?:of the )?{comparison.EVENTS}\b|^\s*list\b"
-                   rf"|\b(?:every|all(?: the)?) {comparison.EVENTS}\b", re.I)
-_TOTAL = re.compile(r"\bhow many\b.*\b(in total|total|altogether|combined|across)\b", re.I)
-_COUNT_RELEASES = re.compile(r"\bhow many releases\b", re.I)
-_PUBLISHED = re.compile(r"\bwhat (?:was|were|has been|have been) published\b|\bwhat happened\b"
-                        r"|\breleases? (?:do you have|are there)\b", re.I)
 _PLACE = re.compile(r"\b(?:in|about|from|on)\s+((?:[A-Z][\w'’-]*\s?){1,3})")
 _WHEN = rf"(?:({MONTHS})\s+)?((?:19|20)\d\d)"  # "March 2011", "2011"
 _DATED = re.compile(rf"\b(in|during|since|from|after|before|until)\s+{_WHEN}\b", re.I)
 _BETWEEN = re.compile(rf"\bbetween\s+{_WHEN}\s+and\s+{_WHEN}\b", re.I)
-# Words that shape a collection question rather than say what it is about.
-_FRAME = {"which", "what", "releas", "mention", "list", "everi", "all", "each", "total", "mani", "much", "publish",
+# Words that shape a collection question rather than say what it is about (and name the documents themselves).
+_FRAME = {"which", "what", "press", "releas", "archiv", "mention", "list", "everi", "all", "each", "total", "mani", "much", "publish",
           "iom", "held", "across", "combin", "altogeth", "name", "do", "have", "talk", "say", "compar", "happen"}
 _NUMBER_WORD = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                 "ten": 10, "twelve": 12, "twenty": 20}
@@ -69,12 +65,15 @@ class Plan:
     names: set[int] = field(default_factory=set)  # the subject's groups written capitalised: parts of a name
     counted: set[str] = field(default_factory=set)  # what a total adds up (content terms)
     ask: str = ""  # what a comparison asks of each release
+    about: str = ""  # the subject in words: what a release closest in meaning is found by
+    described: bool = False  # the subject is the model's words for it, not the question's
 
 
-def _subject(text: str, alternatives: bool = False) -> tuple[list[set[str]], set[int]]:
+def _subject(text: str, alternatives: bool = False, opening: bool = True) -> tuple[list[set[str]], set[int]]:
     """Content terms grouped into alternatives: "counter-trafficking" is one group {counter, traffick}, and so are
     plural nouns joined by and/or ("trainings and workshops": {train, workshop}) and, of things compared, names
-    ("the Macao and Beijing trainings": {macao, beij}); and which groups are capitalised words, parts of a name."""
+    ("the Macao and Beijing trainings": {macao, beij}); and which groups are capitalised words, parts of a name
+    (``opening``: the text opens a sentence, so its first word's capital says nothing)."""
     groups: list[set[str]] = []
     names: set[int] = set()
     joined, previous = False, ""
@@ -89,23 +88,42 @@ def _subject(text: str, alternatives: bool = False) -> tuple[list[set[str]], set
             groups[-1] |= terms
         elif terms and not any(terms <= group for group in groups):
             groups.append(terms)
-            if word[0].isupper() and previous:  # not the question's first word
+            if word[0].isupper() and (previous or not opening):
                 names.add(len(groups) - 1)
         joined, previous = False, word
     return groups, names
 
 
-def plan(question: str, filters: Filters | None = None) -> Plan | None:
-    """The plan of a collection question, or None for a single-fact question."""
-    if _TOTAL.search(question):
-        kind = "total"
-    elif comparison.COMPARE.search(question):
-        kind = "compare"
-    elif _COUNT_RELEASES.search(question) or _LIST.search(question) or _PUBLISHED.search(question):
-        kind = "list"  # the answer's closing line counts the releases listed
-    else:
+class PlanModel(Protocol):
+    """What the model contributes to a plan (``ReleaseQA`` has both)."""
+
+    def several(self, question: str) -> bool: ...
+
+    def subject(self, question: str) -> str: ...
+
+
+def plan(question: str, filters: Filters | None = None, model: PlanModel | None = None) -> Plan | None:
+    """The plan of a collection question (its kind by meaning: ``qa.kinds``), or None for a single-fact question.
+    With a ``model``, it settles a kind the probe is unsure of and says in a few words what a listed release must talk
+    about; without one, the subject is the question's own words."""
+    kind = kind_of(question, model.several if model else None)
+    if kind == FACT:
         return None
-    found = replace(filters or Filters())
+    kind = "list" if kind == "count" else kind  # a list's closing line counts the releases listed
+    found, text = _filtered(question, replace(filters or Filters()))
+    ask = ""
+    if kind == "compare":  # the subject is what is compared ("each training"), not what is asked of it
+        text, ask = comparison.compared(text)[0], comparison.compared(question)[1]  # the question keeps its place
+    elif kind == "list" and model is not None:
+        # The filters come from the question; the same words are taken out of the model's subject
+        text = _filtered(described, Filters())[1] if (described := model.subject(question)) else ""
+    subject, names = _subject(text, alternatives=kind == "compare", opening=model is None or kind != "list")
+    return Plan(kind, subject, found, names, _counted(question) if kind == "total" else set(), ask,
+                " ".join(text.split()) if subject else "", described=kind == "list" and model is not None)
+
+
+def _filtered(question: str, found: Filters) -> tuple[Filters, str]:
+    """The filters a question's words imply ("held in China", "in 2011"), added to ``found``, and its other words."""
     text = question
     for match in _PLACE.finditer(question):  # "held in China", "about Timor-Leste": a filter, not the subject
         if (country := country_name(match.group(1).strip(" ?."))) and not found.location:
@@ -126,11 +144,7 @@ def plan(question: str, filters: Filters | None = None) -> Plan | None:
         else:  # until
             found.date_to = last
         text = text.replace(dated.group(0), " ")
-    ask = ""
-    if kind == "compare":  # the subject is what is compared ("each training"), not what is asked of it
-        text, ask = comparison.compared(text)[0], comparison.compared(question)[1]  # the question keeps its place
-    subject, names = _subject(text, alternatives=kind == "compare")
-    return Plan(kind, subject, found, names, _counted(question) if kind == "total" else set(), ask)
+    return found, text
 
 
 def _span(month: str | None, year: str) -> tuple[str, str]:
@@ -162,12 +176,14 @@ class ArchiveQA:
                k: int | None = None, filters: Filters | None = None) -> Iterator[Retrieved | str | Answer]:
         question = self.bot.validate(question)
         filters = (filters or Filters()).checked()
-        # In a conversation, a collection question that says what it is about ("List the trainings in 2011.") is
-        # answered as one; one that leans on the conversation ("How many in total?") goes to the engine, which
-        # rewrites it with the history first. Out of one, the question is read in its English form.
-        understood = None if history else self.bot.understand(question, history, mode)
-        found = plan(understood.english if understood else question, filters)
-        if found is None or history and not (found.subject or found.filters != filters):
+        # With the model, the question is planned in its standalone English form: a follow-up rewritten with its
+        # conversation ("How many in total?" → "How many people were trained in Macao in total?"), another language
+        # translated. Without one, a follow-up is a collection question only if it says what it is about.
+        llm = (mode or self.bot.settings.mode) == "llm"
+        understood = self.bot.understand(question, history, mode) if llm or not history else None
+        english = understood.english if understood else question
+        found = plan(english, filters, self.bot if llm else None)
+        if found is None or history and not llm and not (found.subject or found.filters != filters):
             for item in self.bot.stream(question, history, mode=mode, k=k, filters=filters, understood=understood):
                 if isinstance(item, Answer) and item.abstained and filters.active:
                     item = item.model_copy(update={"text": f"{item.text} {self.searched(filters)}"})
@@ -176,13 +192,16 @@ class ArchiveQA:
         started = time.perf_counter()
         releases = self._releases(found.filters)
         if found.kind == "compare":
-            yield from comparison.stream(self, question, found, mode, releases)
+            holding = [r for r in releases if self.best(found, r) is not None]
+            yield from comparison.stream(self.bot, question, found.ask, found.filters, mode, holding,
+                                         self.left_out(found.filters, len(releases)))
             return
         yield Retrieved(question, [], releases, time.perf_counter() - started)
         timings = Timings(retrieval_s=time.perf_counter() - started)
         items = self._total(found, releases) if found.kind == "total" else self._items(found, releases)
-        passages, lines, values = [], [], []
-        for passage, line, value in items:
+        passages, lines, values, heading = [], [], [], []
+
+        def shown(passage: Passage, line: str, value: tuple[int, str]) -> Iterator[str | Retrieved]:
             passage.number = len(passages) + 1
             passages.append(passage)
             lines.append(f"{line} [{passage.number}]")
@@ -191,19 +210,36 @@ class ArchiveQA:
                 timings.ttft_s = time.perf_counter() - started
             yield ("" if len(lines) == 1 else "\n") + lines[-1]
             yield Retrieved(question, list(passages), releases, timings.retrieval_s)  # the sources panel fills
-        closing = _closing(found.kind, values, len(releases)) + self.left_out(found.filters, len(releases))
+
+        for item in items:
+            yield from shown(*item)
+        closing = _closing(found.kind, values, len(releases))
+        if not passages and found.kind == "list" and found.subject and not (found.described and found.names or
+                                                                           len(found.names) == len(found.subject)):
+            # No release holds the subject's words, and names do not decide it (a name no release holds is absent):
+            # the closest in meaning are shown, marked as unconfirmed.
+            close = membership.closest(self.bot, found.about, found.filters, self.bot.settings.collection_closest)
+            if close:
+                heading.append(f"No release holds the words of “{found.about}”. Closest in meaning, not confirmed:")
+                yield heading[0] + "\n"
+                for candidate in close:
+                    yield from shown(*self._item(candidate.release_id, candidate.score, candidate.sentence))
+                closing = f"0 releases hold its words ({_checked(len(releases))}); the {len(close)} closest in " \
+                          "meaning are shown, unconfirmed."
+        closing += self.left_out(found.filters, len(releases))
         yield "\n" + closing
-        # No item is an answer too ("0 releases (1,000 releases checked)"): every release was checked.
+        # No item is an answer too ("0 releases (1,000 releases checked)"): every release was checked. No count to
+        # add up, and the closest releases shown unconfirmed, are not: the releases do not say.
         verified = self.bot.verifier.verify("\n".join(lines), passages) if passages else \
-            Verified(closing, [], [], abstained=False)
+            Verified(closing, [], [], abstained=found.kind == "total")
         timings.total_s = time.perf_counter() - started
-        abstained = verified.abstained
+        refused = verified.abstained and not heading
         yield Answer(
-            question=question, standalone_question=question,
-            text=self.bot.prompts.abstain if abstained else "\n".join(
-                [*(f"- {render([claim])}" for claim in verified.claims), closing]),
-            citations=[] if abstained else verified.citations, claims=[] if abstained else verified.claims,
-            abstained=abstained, retrieved=[p.release_id for p in passages], timings=timings, model="archive",
+            question=question, standalone_question=english,
+            text=self.bot.prompts.abstain if refused and passages else "\n".join(
+                [*heading, *(f"- {render([claim])}" for claim in verified.claims), closing]),
+            citations=[] if refused else verified.citations, claims=[] if refused else verified.claims,
+            abstained=verified.abstained or bool(heading), retrieved=[p.release_id for p in passages], timings=timings, model="archive",
             mode=mode or self.bot.settings.mode,
         )
 
@@ -241,13 +277,16 @@ class ArchiveQA:
     def best(self, found: Plan, release_id: str) -> tuple[float, Sentence] | None:
         """The release's sentence holding most of the subject's groups (its share), if it holds enough of them."""
         whole = self._sentences(release_id)
-        subject = found.subject
+        # Of the model's subject, names decide ("Thomas Sinkovits quoted": the release writes "says Thomas
+        # Sinkovits"); the other words are its way of saying it, which a release words its own way.
+        subject = [found.subject[i] for i in sorted(found.names)] if found.described and found.names else found.subject
         if not subject:
             return 1.0, whole.sentences[0]
         missing = [{i for i, group in enumerate(subject) if not group & set(content_terms(s.text))}
                    for s in whole.sentences]
         best = min(range(len(missing)), key=lambda i: len(missing[i]))
-        spared = len(subject) >= LONG_SUBJECT and len(missing[best]) == 1 and missing[best] <= found.names
+        spared = len(found.subject) >= LONG_SUBJECT and len(missing[best]) == 1 and (
+            found.described or missing[best] <= found.names)
         # The title says it ("IOM, Macao SAR run counter-trafficking training", whose text writes "MSAR"): the item
         # cites the sentence that says most of it.
         title = set(content_terms(self.bot.retriever.metadata[release_id]["title"]))
@@ -263,12 +302,13 @@ class ArchiveQA:
     def _items(self, found: Plan, releases: list[str]) -> Iterator[tuple[Passage, str, tuple[int, str]]]:
         """One item per release that holds the subject: its title and date, and the sentence that says so."""
         for release_id in releases:
-            if (best := self.best(found, release_id)) is None:
-                continue
-            score, sentence = best
-            passage = self._passage(release_id, [sentence], score)
-            when = f" ({published(passage.date)})" if passage.date else ""
-            yield passage, f"- {passage.title}{when}: “{sentence.text.replace(chr(10), '; ')}”", (1, "1")
+            if (best := self.best(found, release_id)) is not None:
+                yield self._item(release_id, *best)
+
+    def _item(self, release_id: str, score: float, sentence: Sentence) -> tuple[Passage, str, tuple[int, str]]:
+        passage = self._passage(release_id, [sentence], score)
+        when = f" ({published(passage.date)})" if passage.date else ""
+        return passage, f"- {passage.title}{when}: “{sentence.text.replace(chr(10), '; ')}”", (1, "1")
 
     def _total(self, found: Plan, releases: list[str]) -> Iterator[tuple[Passage, str, tuple[int, str]]]:
         """Each count of people in the releases that hold every term of the subject (but the people counted),
@@ -283,9 +323,13 @@ class ArchiveQA:
                     yield self._passage(release_id, [sentence], 1.0), f"- {people}", value
 
 
+def _checked(count: int) -> str:
+    return f"{count} release{'s' if count != 1 else ''} checked"
+
+
 def _closing(kind: str, values: list[tuple[int, str]], checked: int) -> str:
     """The count or sum, computed from the cited items (each as written: "2 × 35"); how many releases were checked."""
-    of = f"{checked} release{'s' if checked != 1 else ''} checked"
+    of = _checked(checked)
     if kind == "total":
         return f"Total: {' + '.join(shown for _, shown in values)} = {sum(v for v, _ in values)} ({of})." \
             if values else f"No counts found ({of})."

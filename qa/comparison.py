@@ -12,23 +12,16 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING
-
-from qa.engine import Retrieved
+from qa.engine import ReleaseQA, Retrieved
 from qa.evidence import Passage, published
 from qa.text import Sentence, content_terms
-from qa.types import Answer, Citation, Claim, Timings
-
-if TYPE_CHECKING:
-    from qa.archive import ArchiveQA, Plan
+from qa.types import Answer, Citation, Claim, Filters, Timings
 
 # "each year", "each other" ask no comparison.
 _NOT_EACH = r"(?!\s+(?:year|month|week|day|time|other)s?\b)"
-COMPARE = re.compile(rf"\beach\b{_NOT_EACH}|\b(?:respectively|side by side)\b|^\s*compare\b", re.I)
 _EACH = re.compile(rf"\beach\b{_NOT_EACH}(?:\s+one)?(?:\s+of)?(?:\s+the)?\s+", re.I)
-# The kinds of thing a collection question ranges over.
-EVENTS = r"(?:releases?|trainings?|workshops?|seminars?|courses?)"
-_COMPARED = re.compile(rf"(?:[A-Z][\w'’-]*\s+(?:(?:and|or)\s+)?)*{EVENTS}\b")
+# The kinds of thing a comparison ranges over, where it names no question ("Compare the Macao and Beijing trainings").
+_COMPARED = re.compile(r"(?:[A-Z][\w'’-]*\s+(?:(?:and|or)\s+)?)*(?:releases?|trainings?|workshops?|seminars?|courses?)\b")
 _WH = re.compile(r"^(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)
 _MARKER = re.compile(r"\[(\d+)\]")
 _NAMES = re.compile(r"\b[A-Z][\w'’-]*(?:,? (?:and|or) [A-Z][\w'’-]*)+")
@@ -80,12 +73,11 @@ def _not_compared(more: int) -> str:
            "country, a date or a name."
 
 
-def stream(archive: ArchiveQA, question: str, found: Plan, mode: str | None, releases: list[str],
-           ) -> Iterator[Retrieved | str | Answer]:
-    """Each release holding what is compared answers ``found.ask`` on its own; lines stream as releases answer."""
+def stream(bot: ReleaseQA, question: str, asked: str, filters: Filters, mode: str | None, holding: list[str],
+           left_out: str) -> Iterator[Retrieved | str | Answer]:
+    """Each release holding what is compared answers ``asked`` on its own (within ``filters``); lines stream as
+    releases answer. ``left_out``: what the filters left out, said at the end."""
     started = time.perf_counter()
-    bot = archive.bot
-    holding = [r for r in releases if archive.best(found, r) is not None]
     candidates = holding[:bot.settings.compare_max_releases]
     yield Retrieved(question, [], candidates, time.perf_counter() - started)
     timings = Timings(retrieval_s=time.perf_counter() - started, new_prompt_tokens=0)
@@ -95,8 +87,8 @@ def stream(archive: ArchiveQA, question: str, found: Plan, mode: str | None, rel
     silent: list[str] = []
     for release_id in candidates:
         meta = bot.retriever.metadata[release_id]
-        ask = _narrowed(found.ask, set(content_terms(f"{meta['title']} {bot.retriever.texts[release_id]}")))
-        answer = bot.ask(ask, mode=mode, filters=replace(found.filters, release_ids=[release_id]))
+        ask = _narrowed(asked, set(content_terms(f"{meta['title']} {bot.retriever.texts[release_id]}")))
+        answer = bot.ask(ask, mode=mode, filters=replace(filters, release_ids=[release_id]))
         timings.new_prompt_tokens += answer.timings.new_prompt_tokens or 0
         if answer.abstained:
             silent.append(meta["title"])
@@ -113,11 +105,11 @@ def stream(archive: ArchiveQA, question: str, found: Plan, mode: str | None, rel
         yield Retrieved(question, panel, candidates, timings.retrieval_s)
     checked = f"{len(candidates)} release{'s' if len(candidates) != 1 else ''} checked"
     closing = f"Answered by {len(lines)} of {checked}." + (f" Not stated in: {'; '.join(silent)}." if silent else "") \
-        + archive.left_out(found.filters, len(releases)) + _not_compared(len(holding) - len(candidates))
+        + left_out + _not_compared(len(holding) - len(candidates))
     yield ("\n" if lines else "") + closing
     timings.total_s = time.perf_counter() - started
     yield Answer(
-        question=question, standalone_question=found.ask,
+        question=question, standalone_question=asked,
         text="\n".join([*lines, closing]) if lines else f"{bot.prompts.abstain} ({closing})",
         citations=citations, claims=claims, abstained=not lines, retrieved=candidates, timings=timings,
         model=f"archive ({bot.model if (mode or bot.settings.mode) == 'llm' else 'extractive'})",

@@ -183,16 +183,43 @@ class ReleaseQA:
         [] when its reply is incomplete (the log says so)."""
         schema = {"type": "object", "required": ["translations"], "properties": {"translations": {
             "type": "array", "items": {"type": "string"}, "minItems": len(texts), "maxItems": len(texts)}}}
-        llm = self.load_llm()
         try:
-            with self._llm_lock:
-                reply = chat_json(llm, self.settings, self.prompts.translate_messages(texts, language_name(language)),
-                                  schema)
+            reply = self.reply_json(self.prompts.translate_messages(texts, language_name(language)), schema)
         except ValueError as exc:
             log.warning("translating into %s failed: %s", language, exc)
             return []
         translations = reply.get("translations") if isinstance(reply, dict) else None
         return [str(text) for text in translations] if isinstance(translations, list) else []
+
+    def reply_json(self, messages: list, schema: dict) -> dict:
+        """The model's reply to ``messages`` under a JSON schema; ValueError when it is incomplete."""
+        llm = self.load_llm()
+        with self._llm_lock:
+            return chat_json(llm, self.settings, messages, schema)
+
+    def several(self, question: str) -> bool:
+        """Whether the model reads ``question`` as one to go through several releases for (``qa.kinds`` asks it when
+        its probe is unsure); True when its reply is unusable, leaving the probe's reading."""
+        schema = {"type": "object", "required": ["answer"], "properties": {"answer": {"type": "string",
+                                                                                        "enum": ["one", "several"]}}}
+        try:
+            reply = self.reply_json(self.prompts.scope_messages(question), schema)
+        except ValueError as exc:
+            log.warning("no scope for %r: %s", question, exc)
+            return True
+        return not isinstance(reply, dict) or reply.get("answer") != "one"
+
+    def subject(self, question: str) -> str:
+        """What a release must talk about to be one a collection question asks for, in the model's few words;
+        "" when its reply is unusable (the log says so)."""
+        schema = {"type": "object", "required": ["subject"], "properties": {"subject": {"type": "string",
+                                                                                          "maxLength": 120}}}
+        try:
+            reply = self.reply_json(self.prompts.subject_messages(question), schema)
+        except ValueError as exc:
+            log.warning("no subject for %r: %s", question, exc)
+            return ""
+        return " ".join(str(reply.get("subject", "")).split()) if isinstance(reply, dict) else ""
 
     def _translate(self, sentences: list[str], language: str) -> list[str]:
         """Sentences in ``language``, each where the model's translation is faithful (``qa.translation``); the rest

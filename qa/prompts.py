@@ -10,7 +10,7 @@ from llama_index.core.llms import ChatMessage, MessageRole
 
 from qa.evidence import Passage
 
-TEMPLATES = ("system", "answer", "source", "condense", "translate", "abstain")
+TEMPLATES = ("system", "answer", "source", "condense", "translate", "subject", "scope", "abstain")
 
 
 class PromptsMissingError(RuntimeError):
@@ -24,6 +24,8 @@ class Prompts:
     source: PromptTemplate
     condense: PromptTemplate
     translate: PromptTemplate
+    subject: PromptTemplate
+    scope: PromptTemplate
     abstain: str
 
     @classmethod
@@ -37,7 +39,8 @@ class Prompts:
         return cls(
             system=texts["system"], answer=PromptTemplate(texts["answer"]), source=PromptTemplate(texts["source"]),
             condense=PromptTemplate(texts["condense"]), translate=PromptTemplate(texts["translate"]),
-            abstain=texts["abstain"],
+            subject=PromptTemplate(texts["subject"]),
+            scope=PromptTemplate(texts["scope"]), abstain=texts["abstain"],
         )
 
     def sources(self, passages: list[Passage]) -> str:
@@ -61,3 +64,9 @@ class Prompts:
     def translate_messages(self, sentences: list[str], language: str) -> list[ChatMessage]:
         numbered = "\n".join(f"{n}. {sentence}" for n, sentence in enumerate(sentences, 1))
         return [ChatMessage(role=MessageRole.USER, content=self.translate.format(sentences=numbered, language=language))]
+
+    def subject_messages(self, question: str) -> list[ChatMessage]:
+        return [ChatMessage(role=MessageRole.USER, content=self.subject.format(question=question))]
+
+    def scope_messages(self, question: str) -> list[ChatMessage]:
+        return [ChatMessage(role=MessageRole.USER, content=self.scope.format(question=question))]

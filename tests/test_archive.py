@@ -13,7 +13,9 @@ from tests.fakes import ScriptedLLM
 
 @pytest.fixture(scope="module")
 def archive(bundled_store) -> ArchiveQA:
-    return ArchiveQA(ReleaseQA.from_settings(bundled_store, llm=ScriptedLLM(replies=[])))
+    # Lists by the question's own words (extractive); the model's subject and the comparisons, scripted, ask "llm".
+    settings = bundled_store.model_copy(update={"mode": "extractive"})
+    return ArchiveQA(ReleaseQA.from_settings(settings, llm=ScriptedLLM(replies=[])))
 
 
 def _cited(answer: Answer) -> list[str]:
@@ -42,8 +44,8 @@ def test_the_macao_total_is_computed_from_three_cited_addends(archive):
 def test_every_training_in_china_and_only_those_a_funder_supported(archive):
     trainings = archive.ask("List the counter-trafficking trainings and workshops IOM held in China.")
     assert sorted(_cited(trainings)) == ["000", "001", "002", "003"] and "(4 releases checked)" in trainings.text
-    funded = archive.ask("Which of the trainings were supported by the US State Department's Bureau of Population, "
-                         "Refugees and Migration?")
+    funded = archive.ask("Which releases mention trainings supported by the US State Department's Bureau of "
+                         "Population, Refugees and Migration?")
     assert _cited(funded) == ["001", "002"]
 
 
@@ -66,7 +68,7 @@ def test_items_stream_as_each_release_is_checked(archive):
 def test_single_fact_questions_go_to_the_engine(archive):
     assert plan("Who funded the Macao trainings?") is None
     archive.bot._llm.replies.append("The Social Welfare Bureau of the MSAR [1].")
-    answer = archive.ask("Who funded the Macao trainings?")
+    answer = archive.ask("Who funded the Macao trainings?", mode="llm")
     assert answer.model != "archive" and "Social Welfare Bureau" in answer.text
 
 
@@ -74,6 +76,36 @@ def test_an_empty_list_is_an_answer_every_release_was_checked(archive):
     answer = archive.ask("Which releases mention Brazil?")
     assert not answer.abstained and answer.citations == []
     assert answer.text == "0 releases (5 releases checked)."
+
+
+def test_the_model_says_what_a_list_is_about_and_the_releases_are_checked_for_it(archive):
+    """"Which releases involve Timor-Leste?": the model's subject ("Timor-Leste") is what every release is checked for;
+    the question's own words ("involve") would find none."""
+    llm = archive.bot._llm
+    llm.replies.append('{"subject": "Timor-Leste"}')
+    answer = archive.ask("Which releases involve Timor-Leste?", mode="llm")
+    assert "Which releases involve Timor-Leste?" in llm.prompts[-1] and not llm.replies
+    assert _cited(answer) == ["004"] and answer.text.endswith("1 release (5 releases checked).")
+
+
+def test_of_the_models_subject_names_decide(archive):
+    """"Thomas Sinkovits quoted": release 001 never writes "quote" ("says Thomas Sinkovits"); the name decides."""
+    archive.bot._llm.replies.append('{"subject": "Thomas Sinkovits quoted"}')
+    answer = archive.ask("Which releases quote Thomas Sinkovits?", mode="llm")
+    assert not archive.bot._llm.replies
+    assert _cited(answer) == ["001"] and "says Thomas Sinkovits" in answer.citations[0].sentence
+    assert answer.text.endswith("1 release (5 releases checked).") and not answer.abstained
+
+
+def test_a_list_no_release_holds_the_words_of_shows_the_closest_unconfirmed(archive, monkeypatch):
+    """No release says "quote": rather than "0 releases", the closest in meaning are shown, one line each, marked
+    unconfirmed, and the answer counts as not given."""
+    monkeypatch.setattr(archive.bot, "settings", archive.bot.settings.model_copy(update={"collection_closest": 3}))
+    answer = archive.ask("Which releases quote an IOM official?")
+    lines = answer.text.splitlines()
+    assert lines[0].startswith("No release holds the words of") and lines[0].endswith("Closest in meaning, not confirmed:")
+    assert lines[-1] == "0 releases hold its words (5 releases checked); the 3 closest in meaning are shown, unconfirmed."
+    assert len(set(_cited(answer))) == 3 == len(lines) - 2 and answer.abstained
 
 
 def test_a_comparison_asks_each_release_on_its_own_and_names_those_that_do_not_say(archive):
@@ -85,7 +117,7 @@ def test_a_comparison_asks_each_release_on_its_own_and_names_those_that_do_not_s
                         "The Ministry of Defence co-organised it [1].",
                         "The Chinese Ministry of Public Security co-organized the workshop [1].",
                         "NOT FOUND", "NOT FOUND"])
-    answer = archive.ask("Which ministry co-organised each training?")
+    answer = archive.ask("Which ministry co-organised each training?", mode="llm")
     prompts = llm.prompts[asked:]
     sources = [p.split("<|im_start|>user")[-1].count("Title:") for p in prompts]  # past the system prompt's examples
     assert sources == [1, 1, 1, 1, 1]
@@ -113,11 +145,15 @@ def test_in_a_conversation_a_self_contained_collection_question_is_still_one(arc
                {"role": "assistant", "content": "The Social Welfare Bureau of the MSAR [1]."}]
     listed = archive.ask("List the counter-trafficking trainings IOM held in China.", history)
     assert listed.model == "archive" and sorted(_cited(listed)) == ["000", "001", "002", "003"]
-    # One that leans on the conversation goes to the engine, which rewrites it with the history first.
-    archive.bot._llm.replies.extend(["How many people were trained in Macao in total?", "NOT FOUND"])
-    leaning = archive.ask("How many in total?", history)
-    assert leaning.model != "archive"
-    assert leaning.standalone_question == "How many people were trained in Macao in total?"
+    # With the model, one that leans on the conversation is rewritten with it first, and planned as rewritten.
+    llm = archive.bot._llm
+    asked = len(llm.prompts)
+    llm.replies.extend(["How many Macao professionals were trained in total?", '{"answer": "several"}'])
+    leaning = archive.ask("How many in total?", history, mode="llm")
+    assert "Who funded the Macao trainings?" in llm.prompts[asked]  # the conversation, in the rewrite's prompt
+    assert leaning.standalone_question == "How many Macao professionals were trained in total?"
+    llm.replies.clear()  # the model is asked to settle the kind only if the probe is unsure
+    assert leaning.model == "archive" and leaning.text.splitlines()[-1].startswith("Total: 70 + 2 × 35 + 120 = 260")
 
 
 def test_a_comparison_past_its_limit_says_how_many_releases_it_did_not_ask(archive, monkeypatch):
@@ -125,7 +161,7 @@ def test_a_comparison_past_its_limit_says_how_many_releases_it_did_not_ask(archi
     llm = archive.bot._llm
     asked = len(llm.prompts)
     llm.replies.extend(["The Chinese Ministry of Civil Affairs co-hosted the training [1].", "NOT FOUND"])
-    answer = archive.ask("Which ministry co-organised each training?")
+    answer = archive.ask("Which ministry co-organised each training?", mode="llm")
     assert len(llm.prompts) - asked == 2 and not llm.replies
     assert answer.text.splitlines()[-1] == (
         "Answered by 1 of 2 releases checked. Not stated in: IOM, Macao SAR run counter-trafficking training. "

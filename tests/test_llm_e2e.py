@@ -74,3 +74,15 @@ def test_a_question_in_french_is_answered_in_french_over_the_english_release(bot
     [citation] = answer.citations
     assert citation.source == MACAO and "70 social workers" in citation.sentence  # the evidence stays English
 
+
+
+@pytest.mark.parametrize("question", ["Which releases involve Timor-Leste?", "¿Qué comunicados tratan de Timor-Leste?"])
+def test_a_collection_question_whose_subject_is_a_country_in_any_wording(bot, question):
+    """Not an event word in sight: the kind is read by meaning, the model names what a release must talk about, and
+    every release is checked for it; the Spanish question through its English form."""
+    from qa.archive import ArchiveQA
+
+    answer = ArchiveQA(bot).ask(question)
+    assert answer.model == "archive" and not answer.abstained, answer.text
+    assert [c.source[:3] for c in answer.citations] == ["004"], answer.text
+    assert answer.text.splitlines()[-1].startswith("1 release ("), answer.text  # a filter on the country, or not
