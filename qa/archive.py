@@ -99,7 +99,7 @@ class PlanModel(Protocol):
 
     def several(self, question: str) -> bool: ...
 
-    def subject(self, question: str) -> str: ...
+    def subject(self, question: str) -> str | None: ...
 
 
 def plan(question: str, filters: Filters | None = None, model: PlanModel | None = None) -> Plan | None:
@@ -111,15 +111,15 @@ def plan(question: str, filters: Filters | None = None, model: PlanModel | None 
         return None
     kind = "list" if kind == "count" else kind  # a list's closing line counts the releases listed
     found, text = _filtered(question, replace(filters or Filters()))
-    ask = ""
+    ask, described = "", None
     if kind == "compare":  # the subject is what is compared ("each training"), not what is asked of it
         text, ask = comparison.compared(text)[0], comparison.compared(question)[1]  # the question keeps its place
-    elif kind == "list" and model is not None:
+    elif kind == "list" and model is not None and (described := model.subject(question)) is not None:
         # The filters come from the question; the same words are taken out of the model's subject
-        text = _filtered(described, Filters())[1] if (described := model.subject(question)) else ""
-    subject, names = _subject(text, alternatives=kind == "compare", opening=model is None or kind != "list")
+        text = _filtered(described, Filters())[1]
+    subject, names = _subject(text, alternatives=kind == "compare", opening=described is None)
     return Plan(kind, subject, found, names, _counted(question) if kind == "total" else set(), ask,
-                " ".join(text.split()) if subject else "", described=kind == "list" and model is not None)
+                " ".join(text.split()) if subject else "", described=described is not None)
 
 
 def _filtered(question: str, found: Filters) -> tuple[Filters, str]:
@@ -227,7 +227,7 @@ class ArchiveQA:
                 closing = f"0 releases hold its words ({_checked(len(releases))}); the {len(close)} closest in " \
                           "meaning are shown, unconfirmed."
         closing += self.left_out(found.filters, len(releases))
-        yield "\n" + closing
+        yield ("\n" if lines else "") + closing  # streamed as the answer's text reads
         # No item is an answer too ("0 releases (1,000 releases checked)"): every release was checked. No count to
         # add up, and the closest releases shown unconfirmed, are not: the releases do not say.
         verified = self.bot.verifier.verify("\n".join(lines), passages) if passages else \

@@ -199,27 +199,30 @@ class ReleaseQA:
 
     def several(self, question: str) -> bool:
         """Whether the model reads ``question`` as one to go through several releases for (``qa.kinds`` asks it when
-        its probe is unsure); True when its reply is unusable, leaving the probe's reading."""
+        its probe is unsure); False when its reply is unusable: unsure, a question is taken as one fact."""
         schema = {"type": "object", "required": ["answer"], "properties": {"answer": {"type": "string",
                                                                                         "enum": ["one", "several"]}}}
         try:
             reply = self.reply_json(self.prompts.scope_messages(question), schema)
         except ValueError as exc:
-            log.warning("no scope for %r: %s", question, exc)
-            return True
-        return not isinstance(reply, dict) or reply.get("answer") != "one"
+            log.warning("no scope for %r: %s; taken as one fact", question, exc)
+            return False
+        return isinstance(reply, dict) and reply.get("answer") == "several"
 
-    def subject(self, question: str) -> str:
-        """What a release must talk about to be one a collection question asks for, in the model's few words;
-        "" when its reply is unusable (the log says so)."""
+    def subject(self, question: str) -> str | None:
+        """What a release must talk about to be one a collection question asks for, in the model's few words ("" for
+        every release); None when its reply is unusable (the log says so)."""
         schema = {"type": "object", "required": ["subject"], "properties": {"subject": {"type": "string",
                                                                                           "maxLength": 120}}}
         try:
             reply = self.reply_json(self.prompts.subject_messages(question), schema)
         except ValueError as exc:
-            log.warning("no subject for %r: %s", question, exc)
-            return ""
-        return " ".join(str(reply.get("subject", "")).split()) if isinstance(reply, dict) else ""
+            log.warning("no subject for %r: %s; the question's own words are its subject", question, exc)
+            return None
+        if not isinstance(reply, dict) or not isinstance(reply.get("subject"), str):
+            log.warning("no subject for %r: %r; the question's own words are its subject", question, reply)
+            return None
+        return " ".join(reply["subject"].split())
 
     def _translate(self, sentences: list[str], language: str) -> list[str]:
         """Sentences in ``language``, each where the model's translation is faithful (``qa.translation``); the rest

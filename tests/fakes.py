@@ -23,6 +23,10 @@ class ScriptedLLM(CustomLLM):
         return LLMMetadata(model_name="scripted")
 
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        # A question for JSON (the planning step's) that no test scripted gets no opinion: an unusable reply, which
+        # the pipeline reads as "the model did not say" (the probe's kind, the question's own words).
+        if "Reply in JSON" in prompt and not (self.replies and self.replies[0].lstrip().startswith("{")):
+            return CompletionResponse(text="")
         self.prompts.append(prompt)
         return CompletionResponse(text=self.replies.pop(0))
 

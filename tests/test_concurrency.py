@@ -68,7 +68,8 @@ class EchoingLLM(CustomLLM):
         def gen() -> CompletionResponseGen:
             with self._lock:
                 self._active += 1
-                self._calls += 1
+                # answers only: the planning step's questions for JSON (a kind the probe is unsure of) are extra
+                self._calls += "Reply in JSON" not in prompt
                 self._max_active = max(self._max_active, self._active)
             try:
                 time.sleep(GENERATION_S)
@@ -170,7 +171,7 @@ def test_twenty_simultaneous_sessions_each_get_their_own_answer(one_server, reco
     assert sorted(results) == list(range(20)), "a session got no answer"
     crossed = [(r["question"], r["text"]) for r in results.values() if r["text"] != expected[r["question"]]]
     assert not crossed, crossed
-    assert llm._calls == 20
+    assert llm._calls == 20  # one answer per session, none lost, none twice
     assert llm._max_active == 1, f"the model was entered by {llm._max_active} requests at once"
 
     walls = sorted(r["wall_s"] for r in results.values())

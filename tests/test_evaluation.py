@@ -102,7 +102,9 @@ def test_eval_command_writes_results_schema_and_summaries(bundled_store, tmp_pat
     assert all(tuple(r) == RESULT_KEYS for r in records)
     citation_keys = {"source", "title", "location", "date", "url", "text", "score"}
     assert all(set(c) == citation_keys for r in records for c in r["citations"])
-    assert all(isinstance(r["abstained"], bool) and r["latency_s"] > 0 for r in records)
+    # A total over no release is answered in under a millisecond: its latency rounds to 0.0
+    assert all(isinstance(r["abstained"], bool) and isinstance(r["latency_s"], float) and r["latency_s"] >= 0
+               for r in records)
     summary = json.loads((out.parent / "run.summary.json").read_text())
     assert summary["questions"] == 5 and 0 <= summary["answer_accuracy"] <= 1
     assert "| answer_accuracy |" in (out.parent / "run.summary.md").read_text()
