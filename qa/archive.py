@@ -10,6 +10,7 @@ and sums are computed here from the cited items, never by the model.
 from __future__ import annotations
 
 import calendar
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Protocol
 
+from dateparser.date import DateDataParser
 from llama_index.core.vector_stores.utils import build_metadata_filter_fn
 
 from qa import comparison, membership
@@ -25,19 +27,22 @@ from qa.citations import Verified, render
 from qa.engine import ReleaseQA, Retrieved
 from qa.evidence import Passage, published
 from qa.kinds import FACT, kind_of
-from qa.text import Sentence, content_terms
-from qa.types import Answer, Filters, Timings
+from qa.text import Sentence, content_terms, releases
+from qa.types import Answer, Described, Filters, Timings
 from vectorstore.catalog import MONTHS, country_name
 
+log = logging.getLogger(__name__)
 # Kinds of event the releases report, each standing for the others (no thesaurus ships offline: a short list).
 _EVENT_TERMS = set(content_terms("training trainings trained workshop seminar course"))
 _PLACE = re.compile(r"\b(?:in|about|from|on)\s+((?:[A-Z][\w'’-]*\s?){1,3})")
-_WHEN = rf"(?:({MONTHS})\s+)?((?:19|20)\d\d)"  # "March 2011", "2011"
+_WHEN = rf"((?:(?:{MONTHS})\s+)?(?:19|20)\d\d)"  # "March 2011", "2011"
 _DATED = re.compile(rf"\b(in|during|since|from|after|before|until)\s+{_WHEN}\b", re.I)
 _BETWEEN = re.compile(rf"\bbetween\s+{_WHEN}\s+and\s+{_WHEN}\b", re.I)
+_DATES = DateDataParser(languages=["en"], settings={"PREFER_DAY_OF_MONTH": "first"})
 # Words that shape a collection question rather than say what it is about (and name the documents themselves).
-_FRAME = {"which", "what", "press", "releas", "archiv", "mention", "list", "everi", "all", "each", "total", "mani", "much", "publish",
-          "iom", "held", "across", "combin", "altogeth", "name", "do", "have", "talk", "say", "compar", "happen"}
+_FRAME = {"which", "what", "press", "releas", "archiv", "mention", "list", "everi", "all", "each", "total", "mani",
+          "much", "publish", "iom", "held", "across", "combin", "altogeth", "name", "do", "have", "talk", "say",
+          "compar", "happen"}
 _NUMBER_WORD = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                 "ten": 10, "twelve": 12, "twenty": 20}
 _AMOUNT = r"(\d[\d,]*|" + "|".join(_NUMBER_WORD) + r")"
@@ -67,6 +72,13 @@ class Plan:
     ask: str = ""  # what a comparison asks of each release
     about: str = ""  # the subject in words: what a release closest in meaning is found by
     described: bool = False  # the subject is the model's words for it, not the question's
+
+    @property
+    def by_names(self) -> bool:
+        """Whether names alone decide which releases hold the subject, so that a name no release holds means none
+        does: of the model's subject, its names ("Thomas Sinkovits quoted": the release writes "says Thomas
+        Sinkovits"; the other words are its way of saying it); of the question's, when it is all names."""
+        return bool(self.names) and (self.described or len(self.names) == len(self.subject))
 
 
 def _subject(text: str, alternatives: bool = False, opening: bool = True) -> tuple[list[set[str]], set[int]]:
@@ -99,60 +111,83 @@ class PlanModel(Protocol):
 
     def several(self, question: str) -> bool: ...
 
-    def subject(self, question: str) -> str | None: ...
+    def describe(self, question: str) -> Described | None: ...
 
 
 def plan(question: str, filters: Filters | None = None, model: PlanModel | None = None) -> Plan | None:
     """The plan of a collection question (its kind by meaning: ``qa.kinds``), or None for a single-fact question.
-    With a ``model``, it settles a kind the probe is unsure of and says in a few words what a listed release must talk
-    about; without one, the subject is the question's own words."""
+    With a ``model``, it settles a kind the probe is unsure of, and reads a list: what a listed release must talk about,
+    in a few words, and the dates it limits the releases to (checked here against the question). Without one, or when
+    its reading is unusable, the question's own words are the subject and its filters."""
     kind = kind_of(question, model.several if model else None)
     if kind == FACT:
         return None
     kind = "list" if kind == "count" else kind  # a list's closing line counts the releases listed
-    found, text = _filtered(question, replace(filters or Filters()))
-    ask, described = "", None
+    described = model.describe(question) if model is not None and kind == "list" else None
+    found, text = (_read(described, question, replace(filters or Filters())), described.subject) if described \
+        else _filtered(question, replace(filters or Filters()))
+    ask = ""
     if kind == "compare":  # the subject is what is compared ("each training"), not what is asked of it
         text, ask = comparison.compared(text)[0], comparison.compared(question)[1]  # the question keeps its place
-    elif kind == "list" and model is not None and (described := model.subject(question)) is not None:
-        # The filters come from the question; the same words are taken out of the model's subject
-        text = _filtered(described, Filters())[1]
     subject, names = _subject(text, alternatives=kind == "compare", opening=described is None)
     return Plan(kind, subject, found, names, _counted(question) if kind == "total" else set(), ask,
                 " ".join(text.split()) if subject else "", described=described is not None)
 
 
+def _read(described: Described, question: str, found: Filters) -> Filters:
+    """The date range of the model's reading, added to ``found``, kept only where the question writes its years. The
+    model names the dates; their arithmetic is done here. (A country stays in the subject: the model cannot tell "held
+    in China" from "funded by Finland".)"""
+    periods = [_period(text) for text in (described.date, described.date2) if text]
+    if described.relation and periods and all(p and str(p[0].year) in question for p in periods):
+        _limit(found, described.relation, *periods)
+    elif periods:
+        log.warning("the reading of %r dates it %s %r %r, which the question does not: not a filter", question,
+                    described.relation, described.date, described.date2)
+    return found
+
+
 def _filtered(question: str, found: Filters) -> tuple[Filters, str]:
-    """The filters a question's words imply ("held in China", "in 2011"), added to ``found``, and its other words."""
+    """The filters a question's words imply ("held in China", "in 2011"), added to ``found``, and its other words:
+    the reading where there is no model (English prepositions before a country or a date)."""
     text = question
     for match in _PLACE.finditer(question):  # "held in China", "about Timor-Leste": a filter, not the subject
         if (country := country_name(match.group(1).strip(" ?."))) and not found.location:
             found.location, text = country, text.replace(match.group(0), " ")
     if between := _BETWEEN.search(question):
-        found.date_from, found.date_to = _span(*between.group(1, 2))[0], _span(*between.group(3, 4))[1]
+        _limit(found, "between", _period(between.group(1)), _period(between.group(2)))
         text = text.replace(between.group(0), " ")
     elif dated := _DATED.search(question):
-        word, (first, last) = dated.group(1).lower(), _span(*dated.group(2, 3))
-        if word in ("in", "during"):
-            found.date_from, found.date_to = first, last
-        elif word in ("since", "from"):
-            found.date_from = first
-        elif word == "after":
-            found.date_from = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
-        elif word == "before":
-            found.date_to = (date.fromisoformat(first) - timedelta(days=1)).isoformat()
-        else:  # until
-            found.date_to = last
+        _limit(found, dated.group(1).lower(), _period(dated.group(2)))
         text = text.replace(dated.group(0), " ")
     return found, text
 
 
-def _span(month: str | None, year: str) -> tuple[str, str]:
-    """The first and last day of "March 2011" or of "2011", ISO."""
-    if not month:
-        return f"{year}-01-01", f"{year}-12-31"
-    number = MONTHS.lower().split("|").index(month.lower()) + 1
-    return f"{year}-{number:02d}-01", f"{year}-{number:02d}-{calendar.monthrange(int(year), number)[1]:02d}"
+def _period(text: str) -> tuple[date, date] | None:
+    """The first and last day of the period ``text`` names ("2011", "March 2011", "5 May 2013"), read by dateparser."""
+    read = _DATES.get_date_data(text)
+    if read.date_obj is None:
+        return None
+    day = read.date_obj.date()
+    if read.period == "year":
+        return date(day.year, 1, 1), date(day.year, 12, 31)
+    if read.period == "month":
+        return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return day, day
+
+
+def _limit(found: Filters, relation: str, period: tuple[date, date] | None,
+           second: tuple[date, date] | None = None) -> None:
+    """Limit ``found`` to the dates a relation to a period admits ("in 2011", "after March 2011", "between … and …"):
+    the bounds it sets replace the asker's, the others stay."""
+    if period is None:
+        return
+    first, last = period
+    low, high = {"in": (first, last), "during": (first, last), "since": (first, None), "from": (first, None),
+                 "after": (last + timedelta(days=1), None), "before": (None, first - timedelta(days=1)),
+                 "until": (None, last), "between": (first, (second or period)[1])}[relation]
+    found.date_from = low.isoformat() if low else found.date_from
+    found.date_to = high.isoformat() if high else found.date_to
 
 
 class ArchiveQA:
@@ -190,16 +225,16 @@ class ArchiveQA:
                 yield item
             return
         started = time.perf_counter()
-        releases = self._releases(found.filters)
+        covered = self._releases(found.filters)
         if found.kind == "compare":
-            holding = [r for r in releases if self.best(found, r) is not None]
+            holding = [r for r in covered if self.best(found, r) is not None]
             yield from comparison.stream(self.bot, question, found.ask, found.filters, mode, holding,
-                                         self.left_out(found.filters, len(releases)))
+                                         self.left_out(found.filters, len(covered)))
             return
-        yield Retrieved(question, [], releases, time.perf_counter() - started)
+        yield Retrieved(question, [], covered, time.perf_counter() - started)
         timings = Timings(retrieval_s=time.perf_counter() - started)
-        items = self._total(found, releases) if found.kind == "total" else self._items(found, releases)
-        passages, lines, values, heading = [], [], [], []
+        items = self._total(found, covered) if found.kind == "total" else self._items(found, covered)
+        passages, lines, values, heading = [], [], [], ""
 
         def shown(passage: Passage, line: str, value: tuple[int, str]) -> Iterator[str | Retrieved]:
             passage.number = len(passages) + 1
@@ -209,24 +244,23 @@ class ArchiveQA:
             if timings.ttft_s is None:
                 timings.ttft_s = time.perf_counter() - started
             yield ("" if len(lines) == 1 else "\n") + lines[-1]
-            yield Retrieved(question, list(passages), releases, timings.retrieval_s)  # the sources panel fills
+            yield Retrieved(question, list(passages), covered, timings.retrieval_s)  # the sources panel fills
 
         for item in items:
             yield from shown(*item)
-        closing = _closing(found.kind, values, len(releases))
-        if not passages and found.kind == "list" and found.subject and not (found.described and found.names or
-                                                                           len(found.names) == len(found.subject)):
-            # No release holds the subject's words, and names do not decide it (a name no release holds is absent):
-            # the closest in meaning are shown, marked as unconfirmed.
+        closing = _closing(found.kind, values, len(covered))
+        if not passages and found.kind == "list" and found.subject and not found.by_names:
+            # No release holds the subject's words, and names do not decide it: the closest in meaning are shown,
+            # marked as unconfirmed.
             close = membership.closest(self.bot, found.about, found.filters, self.bot.settings.collection_closest)
             if close:
-                heading.append(f"No release holds the words of “{found.about}”. Closest in meaning, not confirmed:")
-                yield heading[0] + "\n"
+                heading = f"No release holds the words of “{found.about}”. Closest in meaning, not confirmed:"
+                yield heading + "\n"
                 for candidate in close:
                     yield from shown(*self._item(candidate.release_id, candidate.score, candidate.sentence))
-                closing = f"0 releases hold its words ({_checked(len(releases))}); the {len(close)} closest in " \
-                          "meaning are shown, unconfirmed."
-        closing += self.left_out(found.filters, len(releases))
+                closing = (f"0 releases hold its words ({releases(len(covered))} checked); the {len(close)} closest"
+                           " in meaning are shown, unconfirmed.")
+        closing += self.left_out(found.filters, len(covered))
         yield ("\n" if lines else "") + closing  # streamed as the answer's text reads
         # No item is an answer too ("0 releases (1,000 releases checked)"): every release was checked. No count to
         # add up, and the closest releases shown unconfirmed, are not: the releases do not say.
@@ -237,10 +271,10 @@ class ArchiveQA:
         yield Answer(
             question=question, standalone_question=english,
             text=self.bot.prompts.abstain if refused and passages else "\n".join(
-                [*heading, *(f"- {render([claim])}" for claim in verified.claims), closing]),
+                [*filter(None, [heading]), *(f"- {render([claim])}" for claim in verified.claims), closing]),
             citations=[] if refused else verified.citations, claims=[] if refused else verified.claims,
-            abstained=verified.abstained or bool(heading), retrieved=[p.release_id for p in passages], timings=timings, model="archive",
-            mode=mode or self.bot.settings.mode,
+            abstained=verified.abstained or bool(heading), retrieved=[p.release_id for p in passages],
+            timings=timings, model="archive", mode=mode or self.bot.settings.mode,
         )
 
     # --- the releases a question covers
@@ -258,7 +292,7 @@ class ArchiveQA:
         kept = len(self._releases(filters))
         if not kept:
             return f"No release passes the filters ({filters.describe()})." + self.left_out(filters, kept)
-        return (f"Searched only the {kept} release{'s' if kept != 1 else ''} passing the filters "
+        return (f"Searched only the {releases(kept)} passing the filters "
                 f"({filters.describe()}).") + self.left_out(filters, kept)
 
     def left_out(self, filters: Filters, kept: int) -> str:
@@ -277,12 +311,11 @@ class ArchiveQA:
     def best(self, found: Plan, release_id: str) -> tuple[float, Sentence] | None:
         """The release's sentence holding most of the subject's groups (its share), if it holds enough of them."""
         whole = self._sentences(release_id)
-        # Of the model's subject, names decide ("Thomas Sinkovits quoted": the release writes "says Thomas
-        # Sinkovits"); the other words are its way of saying it, which a release words its own way.
-        subject = [found.subject[i] for i in sorted(found.names)] if found.described and found.names else found.subject
+        chosen = sorted(found.names) if found.by_names else range(len(found.subject))
+        subject = [(found.subject[i], i in found.names) for i in chosen]
         if not subject:
             return 1.0, whole.sentences[0]
-        missing = [{i for i, group in enumerate(subject) if not group & set(content_terms(s.text))}
+        missing = [{i for i, (group, name) in enumerate(subject) if not _holds(group, set(content_terms(s.text)), name)}
                    for s in whole.sentences]
         best = min(range(len(missing)), key=lambda i: len(missing[i]))
         spared = len(found.subject) >= LONG_SUBJECT and len(missing[best]) == 1 and (
@@ -290,7 +323,7 @@ class ArchiveQA:
         # The title says it ("IOM, Macao SAR run counter-trafficking training", whose text writes "MSAR"): the item
         # cites the sentence that says most of it.
         title = set(content_terms(self.bot.retriever.metadata[release_id]["title"]))
-        titled = all(group & title for group in subject)
+        titled = all(_holds(group, title, name) for group, name in subject)
         return (1 - len(missing[best]) / len(subject), whole.sentences[best]) if not missing[best] or spared or titled \
             else None
 
@@ -299,9 +332,9 @@ class ArchiveQA:
                           score)
 
     # --- answers: (passage, line, value) per item
-    def _items(self, found: Plan, releases: list[str]) -> Iterator[tuple[Passage, str, tuple[int, str]]]:
+    def _items(self, found: Plan, covered: list[str]) -> Iterator[tuple[Passage, str, tuple[int, str]]]:
         """One item per release that holds the subject: its title and date, and the sentence that says so."""
-        for release_id in releases:
+        for release_id in covered:
             if (best := self.best(found, release_id)) is not None:
                 yield self._item(release_id, *best)
 
@@ -310,11 +343,11 @@ class ArchiveQA:
         when = f" ({published(passage.date)})" if passage.date else ""
         return passage, f"- {passage.title}{when}: “{sentence.text.replace(chr(10), '; ')}”", (1, "1")
 
-    def _total(self, found: Plan, releases: list[str]) -> Iterator[tuple[Passage, str, tuple[int, str]]]:
+    def _total(self, found: Plan, covered: list[str]) -> Iterator[tuple[Passage, str, tuple[int, str]]]:
         """Each count of people in the releases that hold every term of the subject (but the people counted),
         an addend cited to its own sentence."""
         asked = found.counted
-        for release_id in releases:
+        for release_id in covered:
             terms = set(content_terms(self.bot.retriever.texts[release_id]))
             if not all(group & terms for group in found.subject if not group & asked):
                 continue
@@ -323,17 +356,24 @@ class ArchiveQA:
                     yield self._passage(release_id, [sentence], 1.0), f"- {people}", value
 
 
-def _checked(count: int) -> str:
-    return f"{count} release{'s' if count != 1 else ''} checked"
+def _holds(group: set[str], terms: set[str], name: bool) -> bool:
+    """Whether a sentence's terms hold a group of the subject. Of a name, its other forms count: one term begins with
+    the other ("Lankans" for "Lanka", "Somali" for "Somalia"), but not two countries' names ("Niger", "Nigeria")."""
+    return bool(group & terms) or name and any(_forms(a, b) for a in group for b in terms)
+
+
+def _forms(a: str, b: str) -> bool:
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 4 and long.startswith(short) and not (country_name(short) and country_name(long))
 
 
 def _closing(kind: str, values: list[tuple[int, str]], checked: int) -> str:
     """The count or sum, computed from the cited items (each as written: "2 × 35"); how many releases were checked."""
-    of = _checked(checked)
+    of = f"{releases(checked)} checked"
     if kind == "total":
         return f"Total: {' + '.join(shown for _, shown in values)} = {sum(v for v, _ in values)} ({of})." \
             if values else f"No counts found ({of})."
-    return f"{len(values)} release{'s' if len(values) != 1 else ''} ({of})."
+    return f"{releases(len(values))} ({of})."
 
 
 def _counted(question: str) -> set[str]:

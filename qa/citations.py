@@ -14,16 +14,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.answer_type import gives_what_was_asked
+from qa.forms import OTHER, form_of
 from qa.evidence import WITHHELD, EvidenceSelector, Passage
 from qa.text import Sentence, content_terms, markers, split_sentences, strip_markers
 from qa.types import Citation, Claim
+from vectorstore.catalog import country_mentions, country_name
+from vectorstore.contacts import EMAIL
 
 SUPPORT_THRESHOLD = 0.55
 NOT_FOUND = re.compile(r"\bNOT[ _]FOUND\b", re.I)
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _NAME = re.compile(r"\b[A-Z][\w-]*")
 _WORDS = re.compile(r"[\w-]+")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 @dataclass
@@ -43,7 +45,7 @@ def names(text: str) -> set[str]:
 def exact(text: str) -> set[str]:
     """Figures and addresses: a claim may only use those its passage has, character for character."""
     text = strip_markers(text)
-    return {n.replace(",", "") for n in _NUMBER.findall(_EMAIL.sub(" ", text))} | set(_EMAIL.findall(text.lower()))
+    return {n.replace(",", "") for n in _NUMBER.findall(EMAIL.sub(" ", text))} | set(EMAIL.findall(text.lower()))
 
 
 class CitationVerifier:
@@ -80,12 +82,21 @@ class CitationVerifier:
         # A withheld sentence's notice supports nothing (the model may copy it): it stands in no stretch.
         stretches = [[i for i in passage.around(s.index) if passage.sentences[i].text != WITHHELD]
                      for s in passage.sentences if s.text != WITHHELD]
-        return max((self._support(claim, passage, stretch, similarity, shown, question)
+        # A name the claim repeats of the question that the passage never uses is the asker's wording ("OIM" for IOM,
+        # "East Timor" for Timor-Leste), not a claim to support; but not a country the passage does not name at all
+        # ("What did IOM do in Brazil?" of a release about China).
+        whole = " ".join([shown, *(s.text for s in passage.sentences)])
+        used = set(_WORDS.findall(whole.lower()))
+        named = {name for _, name in country_mentions(whole)} | {country_name(passage.location) or passage.location}
+        foreign = {word for written, name in country_mentions(question) if name not in named
+                   for word in _WORDS.findall(written.lower())}
+        askers = set(_WORDS.findall(question.lower())) - used - foreign
+        return max((self._support(claim, passage, stretch, similarity, shown, question, askers)
                     for stretch in stretches if stretch),
                    key=lambda found: found[0], default=(0.0, passage.sentences[0]))
 
     def _support(self, claim: str, passage: Passage, stretch: list[int], similarity: np.ndarray, shown: str,
-                 question: str) -> tuple[float, Sentence]:
+                 question: str, askers: set[str]) -> tuple[float, Sentence]:
         # The words an answer repeats of the question ("how many cops took part…" → "… took part") are the asker's
         # wording, not a claim to support; what it adds must be in the release. One that only repeats is checked whole.
         asked = set(content_terms(question))
@@ -104,9 +115,9 @@ class CitationVerifier:
         score = 0.5 * float(similarity[best]) + 0.5 * covered
         if wanted and covered == 1.0:  # a terse answer ("9,165") is far from its sentence in embedding space
             score = max(score, self.threshold)
-        # Names stay checked even where the question has them: "Par Liljert's e-mail is kgormanbest@…" names him
-        # beside an address his stretch of the release does not hold.
-        invented_name = not names(claim) <= set(_WORDS.findall(text.lower()))
+        # Other names must stand in the stretch, even where the question has them: "Par Liljert's e-mail is
+        # kgormanbest@…" names him beside an address his stretch of the release does not hold.
+        invented_name = not names(claim) - askers <= set(_WORDS.findall(text.lower()))
         if invented_name or not figures <= exact(text):  # invented figures or names: unsupported
             score = min(score, self.threshold - 0.01)
         return score, passage.sentences[best]
@@ -114,7 +125,8 @@ class CitationVerifier:
     def verify(self, answer: str, passages: list[Passage], question: str | None = None) -> Verified:
         """Each claim is cited to the sentence of a passage that supports it: two claims backed by two sentences
         of one release get two citations, each showing its own sentence. With ``question``, an answer none of
-        whose supported claims gives what was asked (a number for "how many", a date for "when") abstains."""
+        whose supported claims gives the form of value asked for (a figure for "how many", a date for "when":
+        ``qa.forms``) abstains."""
         by_number = {p.number: p for p in passages}
         answer = answer.replace(WITHHELD, "")  # the notice is the prompt's, not a claim (the model sometimes copies it)
         pieces = [] if NOT_FOUND.search(answer) and not strip_markers(NOT_FOUND.sub("", answer)).strip(" .") else \
@@ -137,9 +149,10 @@ class CitationVerifier:
                 if key not in cited or scores[n][0] > cited[key][0]:
                     cited[key] = scores[n]
             claims.append(Claim(text=text, supported=bool(keep), support=round(best, 4)))
+        form = form_of(question) if question else OTHER
         answering = [claim for claim, keys in zip(claims, claim_keys) if claim.supported and (
-            not question or gives_what_was_asked(question, claim.text) and any(
-                gives_what_was_asked(question, _stretch(by_number[n], index)) for n, index in keys))]
+            form == OTHER or gives_what_was_asked(question, claim.text, form) and any(
+                gives_what_was_asked(question, _stretch(by_number[n], index), form) for n, index in keys))]
         if not answering:  # nothing supported, or nothing that gives what was asked
             return Verified("", claims, [], abstained=True)
         numbers = {key: n for n, key in enumerate(dict.fromkeys(key for keys in claim_keys for key in keys), 1)}

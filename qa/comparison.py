@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from qa.engine import ReleaseQA, Retrieved
 from qa.evidence import Passage, published
-from qa.text import Sentence, content_terms
+from qa.text import Sentence, content_terms, releases
 from qa.types import Answer, Citation, Claim, Filters, Timings
 
 # "each year", "each other" ask no comparison.
@@ -103,9 +103,9 @@ def stream(bot: ReleaseQA, question: str, asked: str, filters: Filters, mode: st
         yield ("" if len(lines) == 1 else "\n") + lines[-1]
         panel = [_cited_passage(c, bot.retriever.metadata[c.source]) for c in citations]
         yield Retrieved(question, panel, candidates, timings.retrieval_s)
-    checked = f"{len(candidates)} release{'s' if len(candidates) != 1 else ''} checked"
-    closing = f"Answered by {len(lines)} of {checked}." + (f" Not stated in: {'; '.join(silent)}." if silent else "") \
-        + left_out + _not_compared(len(holding) - len(candidates))
+    silence = f" Not stated in: {'; '.join(silent)}." if silent else ""
+    closing = f"Answered by {len(lines)} of {releases(len(candidates))} checked.{silence}{left_out}" + _not_compared(
+        len(holding) - len(candidates))
     yield ("\n" if lines else "") + closing
     timings.total_s = time.perf_counter() - started
     yield Answer(

@@ -26,7 +26,7 @@ from qa.prompts import Prompts
 from qa.retrieval import HybridRetriever
 from qa.text import Sentence
 from qa.translation import translate
-from qa.types import Answer, Filters, QuestionError, Timings
+from qa.types import RELATIONS, Answer, Described, Filters, QuestionError, Timings
 from qa.understanding import ENGLISH, Understood, language_name, understand
 from vectorstore.embedding import load_embedder
 from vectorstore.store import ReleaseStore
@@ -209,20 +209,20 @@ class ReleaseQA:
             return False
         return isinstance(reply, dict) and reply.get("answer") == "several"
 
-    def subject(self, question: str) -> str | None:
-        """What a release must talk about to be one a collection question asks for, in the model's few words ("" for
-        every release); None when its reply is unusable (the log says so)."""
-        schema = {"type": "object", "required": ["subject"], "properties": {"subject": {"type": "string",
-                                                                                          "maxLength": 120}}}
+    def describe(self, question: str) -> Described | None:
+        """The model's reading of a collection question: what a listed release must talk about, in a few words, and the
+        dates the question limits the releases to (``Described``, unchecked); None when its reply is unusable (the log
+        says so)."""
+        text = {"type": "string", "maxLength": 120}
+        schema = {"type": "object", "required": ["subject", "relation", "date", "date2"], "properties": {
+            "subject": text, "relation": {"type": "string", "enum": list(RELATIONS)}, "date": text, "date2": text}}
         try:
             reply = self.reply_json(self.prompts.subject_messages(question), schema)
-        except ValueError as exc:
-            log.warning("no subject for %r: %s; the question's own words are its subject", question, exc)
+            described = Described.model_validate(reply)
+        except ValueError as exc:  # pydantic's ValidationError is one
+            log.warning("no reading of %r: %s; its own words are read", question, exc)
             return None
-        if not isinstance(reply, dict) or not isinstance(reply.get("subject"), str):
-            log.warning("no subject for %r: %r; the question's own words are its subject", question, reply)
-            return None
-        return " ".join(reply["subject"].split())
+        return described.model_copy(update={"subject": " ".join(described.subject.split())})
 
     def _translate(self, sentences: list[str], language: str) -> list[str]:
         """Sentences in ``language``, each where the model's translation is faithful (``qa.translation``); the rest

@@ -54,3 +54,8 @@ class TermWeights:
         """Weighted share of ``wanted`` terms that occur in ``found``."""
         total = sum(self.weight(t) for t in set(wanted))
         return sum(self.weight(t) for t in set(wanted) if t in found) / total if total else 0.0
+
+
+def releases(count: int) -> str:
+    """"1 release", "5 releases": how the answers count releases."""
+    return f"{count} release{'s' if count != 1 else ''}"

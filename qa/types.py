@@ -8,6 +8,7 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 from llama_index.core.vector_stores.utils import build_metadata_filter_fn
 from pydantic import BaseModel, Field
 
+from qa.text import releases
 from vectorstore.catalog import country_name
 from vectorstore.records import date_number
 
@@ -110,7 +111,7 @@ class Filters:
     def describe(self) -> str:
         """The filters in words: "about Timor-Leste, published from 2010-01-01 to 2010-12-31"."""
         parts = [f"about {self.location}" if self.location else "",
-                 f"{len(self.release_ids)} chosen release{'s' if len(self.release_ids) != 1 else ''}"
+                 f"{releases(len(self.release_ids))} chosen"
                  if self.release_ids else ""]
         if self.date_from or self.date_to:
             parts.append("published " + " ".join(part for part in (
@@ -150,3 +151,19 @@ def _date_num(iso: str) -> int:
         return date_number(iso)
     except ValueError as exc:
         raise QuestionError(f"not an ISO date (YYYY-MM-DD): {iso!r}") from exc
+
+
+# How a reading says a collection question's dates limit the releases ("in 2011", "before March 2010", …; "" none).
+RELATIONS = ("", "in", "before", "after", "since", "until", "between")
+
+
+class Described(BaseModel):
+    """The model's reading of a collection question (``ReleaseQA.describe``), unchecked: what a release must talk about
+    ("" for every release) and how the releases' dates are limited, the dates as the question writes them ("March
+    2011"); the arithmetic and the checks are the caller's."""
+
+    subject: str
+    relation: str = ""
+    date: str = ""
+    date2: str = ""
+

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from qa import Answer, Citation
 from qa.evidence import Passage
+from qa.text import releases
 
 PANEL_EMPTY = "<div class='rb-empty'>Sources for the latest answer appear here.</div>"
 
@@ -112,7 +113,7 @@ def landing(catalog: dict[str, dict]) -> str:
     dated = sum(1 for m in catalog.values() if m.get("date"))
     when = (f"published {years[0]}–{years[-1]}" if len(years) > 1 else f"published {years[0]}") if years else \
         "none with a known date"
-    return (f"**The archive holds {len(catalog)} release{'s' if len(catalog) != 1 else ''}**"
+    return (f"**The archive holds {releases(len(catalog))}**"
             + (f" about {len(countries)} countr{'ies' if len(countries) != 1 else 'y'}: {escape(top)}{more}" if top else "")
             + f"; {when} ({dated} with a known date).\n\n"
             "Ask a fact (*who funded…, how many…, how do I reach…*), then follow up; ask across the archive "

@@ -15,6 +15,7 @@ from config import Settings
 from qa import Answer, Filters, QuestionError, ReleaseQA, Retrieved
 from qa.archive import ArchiveQA
 from qa.errors import USER_ERRORS
+from qa.text import releases
 from releasebot import render
 from releasebot.access import Access
 from releasebot.releases import UploadRefusedError, add_releases
@@ -147,7 +148,7 @@ class ChatApp:
         choices, locations = self.release_choices()
         titles = {rid: self.bot.retriever.metadata.get(rid, {}).get("title", rid) for rid in summary.release_ids}
         added = [f"- {escape(title)} ({rid})" for rid, title in titles.items()]
-        lines = [f"**Added or updated {len(added)} release{'s' if len(added) != 1 else ''}:**", *added] if added \
+        lines = [f"**Added or updated {releases(len(added))}:**", *added] if added \
             else ["**No release was added.**"]
         lines += [f"- Not added: {escape(m)}" if m.startswith("skipped") else f"- Note: {escape(m)}"
                   for m in summary.messages]

@@ -200,7 +200,6 @@ def test_a_quoted_contact_block_is_a_claim_of_its_own(bundled_store):
     ("How many male victims has the Macao shelter assisted?", "The Macao shelter assisted 70 male victims [1]."),
     ("How much did the social workers' training in Macao cost?",
      "The training cost for the 70 social workers was funded by the Social Welfare Bureau of the MSAR [1]."),
-    ("What is Gloria Ko's job title?", "Gloria Ko is with IOM Hong Kong [1]."),
 ])
 def test_a_supported_answer_that_does_not_give_what_was_asked_abstains(bundled_store, question, reply):
     answer = _bot(bundled_store, reply).ask(question)
@@ -219,3 +218,21 @@ def test_the_model_reads_the_releases_metadata_labelled_and_may_cite_it(bundled_
         "On what date was the release about the Beijing shelter managers training published?")
     assert "\nPublished: 15 March 2011\nText: " in llm.prompts[0]  # 001 has a date and no dateline place
     assert not answer.abstained and answer.citations[0].date == "2011-03-15"
+
+
+def test_a_name_the_answer_repeats_of_the_question_that_the_release_never_uses_is_not_a_claim(bundled_store):
+    """The asker's names ("the UN migration agency", "East Timor" for the release's IOM and Timor-Leste) are their
+    wording; a name neither asked nor in the release is still an invented one, so is a country asked about that the
+    release never names, and a name asked that the release holds elsewhere must stand in the cited stretch (above)."""
+    bot = _bot(bundled_store)
+    release = next(rid for rid in bot.retriever.texts if rid.startswith("004"))
+    whole = bot.evidence.whole_release(release, bot.retriever.texts, bot.retriever.metadata)
+    question = "Which NGO did the UN migration agency team up with in East Timor?"
+
+    def verified(foundation: str, place: str = "East Timor"):
+        return bot.verifier.verify(f"The UN migration agency teamed up with the {foundation} Foundation in {place} [1].",
+                                   [whole], question.replace("East Timor", place))
+
+    kept = verified("Alola")
+    assert not kept.abstained and "Alola Foundation" in kept.citations[0].sentence
+    assert verified("Ramos").abstained and verified("Alola", "Brazil").abstained

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from qa import Answer, ReleaseQA, Retrieved
-from qa.archive import ArchiveQA, plan
+from qa.archive import ArchiveQA, _forms, plan
 from tests.fakes import ScriptedLLM
 
 
@@ -95,6 +95,32 @@ def test_of_the_models_subject_names_decide(archive):
     assert not archive.bot._llm.replies
     assert _cited(answer) == ["001"] and "says Thomas Sinkovits" in answer.citations[0].sentence
     assert answer.text.endswith("1 release (5 releases checked).") and not answer.abstained
+
+
+def test_the_models_reading_limits_a_list_to_dates_the_question_writes(archive, caplog):
+    """The model names the dates; the range is computed here, and a date the question does not write is no filter
+    (the log says so)."""
+    llm = archive.bot._llm
+    llm.replies.append('{"subject": "", "relation": "between", "date": "2011", "date2": "2011"}')
+    assert _cited(archive.ask("How many releases are dated 2011?", mode="llm")) == ["001"]
+    llm.replies.append('{"subject": "Thailand", "relation": "before", "date": "2009", "date2": ""}')
+    answer = archive.ask("Which releases mention Thailand?", mode="llm")
+    assert _cited(answer) == ["000"] and answer.text.endswith("(5 releases checked).") and not llm.replies
+    assert "dates it before '2009'" in caplog.text
+
+
+def test_a_name_is_held_in_its_other_forms_but_not_as_another_country(archive):
+    """"Mongolian", "Vietnamese": the releases write "Mongolia", "Viet Nam" (one form begins with the other); "Oman"
+    is not held by "Mongolia", and two countries' names ("Niger", "Nigeria") are never one another's forms."""
+    llm = archive.bot._llm
+    llm.replies.append('{"subject": "Mongolian nationals", "relation": "", "date": "", "date2": ""}')
+    answer = archive.ask("Which releases mention Mongolian nationals?", mode="llm")
+    assert _cited(answer) == ["000"] and "Mongolia" in answer.citations[0].sentence
+    llm.replies.append('{"subject": "Vietnamese nationals", "relation": "", "date": "", "date2": ""}')
+    assert _cited(archive.ask("Which releases mention Vietnamese nationals?", mode="llm")) == ["000", "002"]
+    llm.replies.append('{"subject": "Oman", "relation": "", "date": "", "date2": ""}')  # not Mongolia's "mongol…"
+    assert archive.ask("Which releases mention Oman?", mode="llm").text == "0 releases (5 releases checked)."
+    assert not _forms("niger", "nigeria") and _forms("somali", "somalia")
 
 
 def test_a_list_no_release_holds_the_words_of_shows_the_closest_unconfirmed(archive, monkeypatch):

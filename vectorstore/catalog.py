@@ -99,15 +99,20 @@ def country_name(text: str) -> str | None:
 
 
 def named_countries(text: str) -> Counter[str]:
-    found: Counter[str] = Counter()
+    return Counter(name for _, name in country_mentions(text))
+
+
+def country_mentions(text: str) -> list[tuple[str, str]]:
+    """Each country ``text`` names, as written and by pycountry's name: ("East Timor", "Timor-Leste")."""
+    found: list[tuple[str, str]] = []
     for match in _CAPITALISED.finditer(text):
         words = match.group().split()
         # The longest run of words that names a country ("Viet Nam" before "Viet").
         start = 0
         while start < len(words):
             for end in range(len(words), start, -1):
-                if (name := country_name(" ".join(words[start:end]))) is not None:
-                    found[name] += 1
+                if (name := country_name(written := " ".join(words[start:end]))) is not None:
+                    found.append((written, name))
                     start = end
                     break
             else:

@@ -9,7 +9,7 @@ from vectorstore.records import Contact
 CONTACT_MARKER = re.compile(
     r"^(?:for (?:more|further) information,?(?: please)?,? contact|media contacts?|press contacts?)\b:?\s*", re.I
 )
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")  # an address: a pattern is the clearest tool
 _PHONE_LABEL = re.compile(r"^(?:tel|phone|mobile|mob|fax|cell)\.?\s*[:.]?\s*", re.I)
 _PHONE = re.compile(r"^\+?[\d][\d .()/-]{5,}(?:,?\s*ext\.?\s*\d+)?$", re.I)
 ROLE = re.compile(
@@ -22,7 +22,7 @@ _INLINE_SPLIT = re.compile(r",\s*(?=(?:tel|phone|mobile|fax|e-?mail)\b)|\s+at\s+
 def is_contact_detail(line: str) -> bool:
     """An e-mail address or a phone number: the contact block's details, which no site menu carries."""
     line = line.strip()
-    return bool(_EMAIL.search(line) or _PHONE_LABEL.match(line) or _PHONE.match(line))
+    return bool(EMAIL.search(line) or _PHONE_LABEL.match(line) or _PHONE.match(line))
 
 
 def parse_contacts(block: list[str]) -> list[Contact]:
@@ -43,7 +43,7 @@ def parse_contacts(block: list[str]) -> list[Contact]:
         field = field.strip().rstrip(",;")
         if field.lower() in {"or", "and"}:
             current = start_new()
-        elif email := _EMAIL.search(field):
+        elif email := EMAIL.search(field):
             if current.email:
                 current = start_new()
             current.email = email.group(0)

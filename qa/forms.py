@@ -1,0 +1,90 @@
+"""What form of value an answer must carry — a count, a sum of money, a date, a length of time, an e-mail address, a
+job title, or none in particular — read from the question by meaning (``qa.probe``, fitted on ``forms_training.jsonl``: questions in
+eight languages), and whether a text carries a value of that form (figures, currencies and dates by libraries).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from functools import lru_cache
+
+import pycountry
+from dateparser.search import search_dates
+from text_to_num import alpha2digit
+
+from qa.probe import Probe
+from vectorstore.contacts import EMAIL, ROLE
+
+FORMS = ("count", "amount", "date", "duration", "email", "role", "other")
+PROBE = Probe("forms", "form", FORMS)
+OTHER = "other"
+# Below this the form is not checked (a false form costs a right answer): cross-validated on its examples, the probe
+# is this sure of 0.83 of them and right on 0.978 of those (on all: 0.93).
+CONFIDENT = 0.7
+
+_FIGURE = re.compile(r"\d[\d,.]*")  # digits as written: "1,840", "3.5"
+_YEAR = re.compile(r"(?:19|20)\d\d")  # a year, which is no count or sum
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_CALENDAR = {name.lower() for name in [*calendar.month_name, *calendar.month_abbr, *calendar.day_name] if name}
+
+
+def form_of(question: str) -> str:
+    """The form of value an answer to ``question`` must carry; ``OTHER`` (nothing checked) when the probe is unsure."""
+    found = PROBE.probabilities([question])[0]
+    return FORMS[int(found.argmax())] if found.max() >= CONFIDENT else OTHER
+
+
+@lru_cache(maxsize=1)
+def _currencies() -> frozenset[str]:
+    """Every ISO 4217 code and the last word of each national currency's name ("usd", "dollar", "pataca"), lowercase
+    (the X codes are metals, funds and test codes, whose names are descriptions)."""
+    return frozenset(word.lower() for currency in pycountry.currencies
+                     for word in [currency.alpha_3, *_WORD.findall(currency.name)[-1:]]
+                     if word == currency.alpha_3 or not currency.alpha_3.startswith("X"))
+
+
+def is_year(figure: str) -> bool:
+    return bool(_YEAR.fullmatch(figure.rstrip(".,")))
+
+
+def figures(text: str) -> list[str]:
+    """The figures of ``text`` that are not years, number words read as figures ("eight operators" → "8")."""
+    return [f for f in _FIGURE.findall(alpha2digit(text, "en", threshold=0)) if not is_year(f)]
+
+
+def _money(text: str) -> bool:
+    """A currency: a symbol (Unicode's currency class), an ISO code or a currency's name, singular or plural."""
+    words = {w.lower().removesuffix("s") for w in _WORD.findall(text)} | {w.lower() for w in _WORD.findall(text)}
+    return any(unicodedata.category(c) == "Sc" for c in text) or bool(words & _currencies())
+
+
+def carries(form: str, text: str) -> bool:
+    """Whether ``text`` (English) carries a value of ``form``: a figure for a count, a figure and a currency for a sum,
+    a date (a year, or a day or month dateparser finds) for a date, a figure or a length of time dateparser reads for a
+    duration, an address for an e-mail, a post for a job title."""
+    if form == "email":
+        return bool(EMAIL.search(text))
+    if form == "role":  # the contact parser's words for a post ("officer", "head", "coordinator")
+        return bool(ROLE.search(text))
+    if form == "count":
+        return bool(figures(text))
+    if form == "amount":
+        return bool(figures(text)) and _money(text)
+    if form == "date":
+        return bool(_YEAR.search(text)) or any(_dated(found) for found, _ in search_dates(text, languages=["en"]) or [])
+    if form == "duration":
+        return bool(figures(text) or search_dates(text, languages=["en"]))  # "two weeks", "a month"
+    return True
+
+
+def _dated(found: str) -> bool:
+    """A date dateparser found is one where it has a figure or names a month or a weekday ("A second" is a time)."""
+    words = {w.lower() for w in _WORD.findall(found)}
+    return any(c.isdigit() for c in found) or bool(words & _CALENDAR)
+
+
+if __name__ == "__main__":
+    PROBE.refit()
+    print(f"wrote {PROBE.saved}")
