@@ -12,7 +12,7 @@ import re
 
 from text_to_num import alpha2digit
 
-from qa.forms import OTHER, carries, form_of, is_year
+from qa.forms import FIGURE, OTHER, carries, form_of, is_year
 from vectorstore.multilingual import similarity
 
 # The thing a question counts and the words after a figure name the same thing at this similarity (USE-multilingual):
@@ -39,7 +39,7 @@ def _counts(claim: str, thing: str) -> bool:
     text = alpha2digit(claim, "en", threshold=0)  # "eight operators" → "8 operators"
     counted = stem(thing.split()[-1])
     wanted = {stem(noun) for noun in PERSON_NOUNS} if counted in {stem(p) for p in _PEOPLE} else {counted}
-    for match in re.finditer(r"\d[\d,.]*", text):
+    for match in FIGURE.finditer(text):
         if is_year(match.group()):
             continue
         after = re.findall(r"[\w-]+", text[match.end():])[:4]

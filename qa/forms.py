@@ -24,7 +24,7 @@ OTHER = "other"
 # is this sure of 0.83 of them and right on 0.978 of those (on all: 0.93).
 CONFIDENT = 0.7
 
-_FIGURE = re.compile(r"\d[\d,.]*")  # digits as written: "1,840", "3.5"
+FIGURE = re.compile(r"\d[\d,.]*")  # digits as written: "1,840", "3.5"
 _YEAR = re.compile(r"(?:19|20)\d\d")  # a year, which is no count or sum
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _CALENDAR = {name.lower() for name in [*calendar.month_name, *calendar.month_abbr, *calendar.day_name] if name}
@@ -51,7 +51,7 @@ def is_year(figure: str) -> bool:
 
 def figures(text: str) -> list[str]:
     """The figures of ``text`` that are not years, number words read as figures ("eight operators" → "8")."""
-    return [f for f in _FIGURE.findall(alpha2digit(text, "en", threshold=0)) if not is_year(f)]
+    return [f for f in FIGURE.findall(alpha2digit(text, "en", threshold=0)) if not is_year(f)]
 
 
 def _money(text: str) -> bool:
