@@ -1,9 +1,10 @@
 """Does a claim give what the question asks for? A true sentence is not an answer to "how many" without a count.
 
-The form of value asked for (a count, a sum, a date, a length of time, an address) is read by meaning
-(``qa.forms``). What a count counts is checked on the question's English form: the thing after "how many" and the
-words at the claim's figure must name the same thing, by meaning ("cops" and "police officers"), or be a kind of
-person where the question counts people.
+The form of value asked for (a count, a sum, a date, a length of time, an address) is read from the question by meaning
+(``qa.forms``); the claim and the evidence it stands on must both carry it. A count must also count what its evidence
+counts at that figure: "70 male victims" drawn from "70 social workers" is not the release's count, while "40 beds"
+answers "how many people can sleep there" when the release says "40 beds". The claim is compared with its evidence,
+not with the question's wording, so it holds however and in whatever language the question was asked.
 """
 
 from __future__ import annotations
@@ -12,55 +13,56 @@ import re
 
 from text_to_num import alpha2digit
 
-from qa.forms import FIGURE, OTHER, carries, form_of, is_year
+from qa.forms import FIGURE, OTHER, carries, figures, quantities
 from vectorstore.multilingual import similarity
 
-# The thing a question counts and the words after a figure name the same thing at this similarity (USE-multilingual):
-# "cops" and "police officers" 0.84, "officials" and "officers" 0.80; different things ("shelters" and "social
-# workers", "judges" and "police officers") 0.35-0.43.
+# The words at a claim's figure and at the same figure in its evidence name the same thing at this similarity
+# (USE-multilingual): "cops" and "police officers" 0.84, "officials" and "officers" 0.80; different things
+# ("male victims" and "social workers", "judges" and "police officers") 0.35-0.43.
 SAME_THING = 0.6
-# "how many <thing> were ...": the thing counted ends where the verb begins.
-HOW_MANY = re.compile(r"\bhow many ((?:[\w-]+ ){0,3}?[\w-]+?)(?= (?:were|was|are|is|did|do|does|has|have|had|will|"
-                       r"would|can|could|should|took|take|attended|received|got)\b|\?|$)", re.I)
-# "How many people …" is answered by a count of any kind of person ("70 social workers"), not of shelters.
-_PEOPLE = {"people", "persons", "participants", "attendees", "individuals"}
-PERSON_NOUNS = {"people", "person", "participant", "attendee", "individual", "worker", "officer", "professional",
-                 "manager", "women", "men", "children", "child", "victim", "staff", "police", "official", "student",
-                 "journalist", "member", "expert", "trainee", "delegate", "representative", "applicant", "migrant",
-                 "employee", "volunteer", "inspector", "guard", "nurse", "doctor", "teacher", "leader"}
+_WORDS = re.compile(r"[\w-]+")
+# What a figure counts: the words right after it ("70 social workers trained" → "social workers trained").
+_AT = 3
 
 
-def stem(word: str) -> str:
-    return re.sub(r"(ies|es|s)$", "", word.lower())
-
-
-def _counts(claim: str, thing: str) -> bool:
-    """A figure that is no year next to the thing counted ("70 social workers", "shelters: 1,400")."""
-    text = alpha2digit(claim, "en", threshold=0)  # "eight operators" → "8 operators"
-    counted = stem(thing.split()[-1])
-    wanted = {stem(noun) for noun in PERSON_NOUNS} if counted in {stem(p) for p in _PEOPLE} else {counted}
+def _at_figures(text: str) -> dict[str, list[list[str]]]:
+    """Each figure of ``text`` that counts something (``qa.forms.quantities``; number words read as figures, "eight
+    operators"), with the words after each place it stands."""
+    counting = {figure.rstrip(".,") for figure in quantities(text)}
+    text = alpha2digit(text, "en", threshold=0)
+    found: dict[str, list[list[str]]] = {}
     for match in FIGURE.finditer(text):
-        if is_year(match.group()):
+        figure = match.group().rstrip(".,")
+        if figure in counting:
+            found.setdefault(figure.replace(",", ""), []).append(
+                [w.lower() for w in _WORDS.findall(text[match.end():])[:_AT]])
+    return found
+
+
+def counts_alike(claim: str, evidence: str, given: str = "") -> bool:
+    """Whether a figure of ``claim`` that ``given`` (the question) does not state counts what ``evidence`` counts at
+    the same figure: a bare figure ("97") names nothing and leaves it to the evidence; otherwise the words after it
+    name what the evidence's do, word for word or by meaning."""
+    held = _at_figures(evidence)
+    stated = {figure.replace(",", "") for figure in figures(given)}
+    for figure, places in _at_figures(claim).items():
+        if figure in stated:
             continue
-        after = re.findall(r"[\w-]+", text[match.end():])[:4]
-        before = re.findall(r"[\w-]+", text[:match.start()])[-3:]
-        if not after and not before:  # a bare figure ("97") names nothing: what it counts is its evidence's to say
-            return True
-        if wanted & {stem(word) for word in after + before}:
-            return True
-        # the asker's word for what the release counts ("cops" for "police officers"), by meaning
-        if after and similarity(thing, " ".join(after[:3])) >= SAME_THING:
-            return True
+        for words in places:
+            if not words:
+                return True
+            for theirs in held.get(figure, []):
+                if words[0] in theirs or theirs and similarity(" ".join(words), " ".join(theirs)) >= SAME_THING:
+                    return True
     return False
 
 
-def gives_what_was_asked(question: str, claim: str, form: str | None = None) -> bool:
-    """Whether ``claim`` carries the form of value ``question`` asks for (``form``, read from it when not given);
-    True where the form is none in particular. Applied to the claim and to the evidence it stands on: "70 male
-    victims" drawn from "70 social workers" fails."""
-    form = form or form_of(question)
-    if form == OTHER or not carries(form, claim):
-        return form == OTHER
-    if form == "count" and (match := HOW_MANY.search(question)):
-        return _counts(claim, match.group(1))
-    return True
+def gives_what_was_asked(form: str, claim: str, evidence: str, question: str = "") -> bool:
+    """Whether ``claim`` and the ``evidence`` it stands on carry the form of value asked for (``qa.forms``) beyond
+    what ``question`` states; True where the form is none in particular. Of a count, the claim's figure counts what
+    the evidence's does."""
+    if form == OTHER:
+        return True
+    if not (carries(form, claim, question) and carries(form, evidence, question)):
+        return False
+    return form != "count" or counts_alike(claim, evidence, question)

@@ -22,7 +22,6 @@ from dateparser.date import DateDataParser
 from llama_index.core.vector_stores.utils import build_metadata_filter_fn
 
 from qa import comparison, membership
-from qa.answer_type import HOW_MANY, PERSON_NOUNS
 from qa.citations import Verified, render
 from qa.engine import ReleaseQA, Retrieved
 from qa.evidence import Passage, published
@@ -46,6 +45,14 @@ _FRAME = {"which", "what", "press", "releas", "archiv", "mention", "list", "ever
 _NUMBER_WORD = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                 "ten": 10, "twelve": 12, "twenty": 20}
 _AMOUNT = r"(\d[\d,]*|" + "|".join(_NUMBER_WORD) + r")"
+# A total's counted thing, on the English form: "how many <thing> were …" ends where the verb begins; a word that
+# covers all people ("people", "professionals") counts any of these.
+_HOW_MANY = re.compile(r"\bhow many ((?:[\w-]+ ){0,3}?[\w-]+?)(?= (?:were|was|are|is|did|do|does|has|have|had|will|"
+                       r"would|can|could|should|took|take|attended|received|got)\b|\?|$)", re.I)
+_PERSON_NOUNS = {"people", "person", "participant", "attendee", "individual", "worker", "officer", "professional",
+                 "manager", "women", "men", "children", "child", "victim", "staff", "police", "official", "student",
+                 "journalist", "member", "expert", "trainee", "delegate", "representative", "applicant", "migrant",
+                 "employee", "volunteer", "inspector", "guard", "nurse", "doctor", "teacher", "leader"}
 # "two groups of 35 participants": a multiplier; "Some 120 officers": a count of people.
 _GROUPS = re.compile(rf"\b{_AMOUNT}\s+(?:groups?|sessions?|classes|teams?)\s+of\s+{_AMOUNT}\s+([\w-]+(?:\s+[\w-]+)?)",
                      re.I)
@@ -379,11 +386,11 @@ def _closing(kind: str, values: list[tuple[int, str]], checked: int) -> str:
 def _counted(question: str) -> set[str]:
     """What a total counts, as content terms: the noun after "how many" ("judges"), or any kind of person for a
     word that covers them all ("people", "professionals")."""
-    match = HOW_MANY.search(question)
+    match = _HOW_MANY.search(question)
     words = [w for w in match.group(1).split() if w.lower() not in ("in", "total", "altogether")] if match else []
     terms = set(content_terms(words[-1])) if words else set()
     if not terms or terms <= set(content_terms("people persons participants professionals")):
-        return set(content_terms(" ".join(PERSON_NOUNS)))
+        return set(content_terms(" ".join(_PERSON_NOUNS)))
     return terms
 
 

@@ -9,6 +9,7 @@ re-attached to the passage that supports it, and a claim nothing supports is fla
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,8 +50,10 @@ def exact(text: str) -> set[str]:
 
 
 class CitationVerifier:
-    def __init__(self, evidence: EvidenceSelector, threshold: float = SUPPORT_THRESHOLD):
+    def __init__(self, evidence: EvidenceSelector, release_text: Callable[[str], str] = lambda release_id: "",
+                 threshold: float = SUPPORT_THRESHOLD):
         self.evidence = evidence
+        self.release_text = release_text  # a release's whole text by id: what it never uses, it does not name
         self.threshold = threshold
 
     def claims(self, answer: str) -> list[tuple[str, list[int]]]:
@@ -82,18 +85,19 @@ class CitationVerifier:
         # A withheld sentence's notice supports nothing (the model may copy it): it stands in no stretch.
         stretches = [[i for i in passage.around(s.index) if passage.sentences[i].text != WITHHELD]
                      for s in passage.sentences if s.text != WITHHELD]
-        # A name the claim repeats of the question that the passage never uses is the asker's wording ("OIM" for IOM,
-        # "East Timor" for Timor-Leste), not a claim to support; but not a country the passage does not name at all
-        # ("What did IOM do in Brazil?" of a release about China).
-        whole = " ".join([shown, *(s.text for s in passage.sentences)])
-        used = set(_WORDS.findall(whole.lower()))
+        # A name the claim repeats of the question that the release never uses (anywhere: the passage may be a few of
+        # its sentences) is the asker's wording ("OIM" for IOM, "East Timor" for Timor-Leste), not a claim to support.
+        whole = " ".join([shown, self.release_text(passage.release_id), *(s.text for s in passage.sentences)])
+        askers = set(_WORDS.findall(question.lower())) - set(_WORDS.findall(whole.lower()))
+        score, sentence = max((self._support(claim, passage, stretch, similarity, shown, question, askers)
+                               for stretch in stretches if stretch),
+                              key=lambda found: found[0], default=(0.0, passage.sentences[0]))
+        # But a country the question asks about that the release never names (nor is placed in) makes what it says
+        # about somewhere else: "How many calls has Jamaica's hotline received?" of a release on Honduras's.
         named = {name for _, name in country_mentions(whole)} | {country_name(passage.location) or passage.location}
-        foreign = {word for written, name in country_mentions(question) if name not in named
-                   for word in _WORDS.findall(written.lower())}
-        askers = set(_WORDS.findall(question.lower())) - used - foreign
-        return max((self._support(claim, passage, stretch, similarity, shown, question, askers)
-                    for stretch in stretches if stretch),
-                   key=lambda found: found[0], default=(0.0, passage.sentences[0]))
+        if any(name not in named for _, name in country_mentions(question)):
+            score = min(score, self.threshold - 0.01)
+        return score, sentence
 
     def _support(self, claim: str, passage: Passage, stretch: list[int], similarity: np.ndarray, shown: str,
                  question: str, askers: set[str]) -> tuple[float, Sentence]:
@@ -150,9 +154,8 @@ class CitationVerifier:
                     cited[key] = scores[n]
             claims.append(Claim(text=text, supported=bool(keep), support=round(best, 4)))
         form = form_of(question) if question else OTHER
-        answering = [claim for claim, keys in zip(claims, claim_keys) if claim.supported and (
-            form == OTHER or gives_what_was_asked(question, claim.text, form) and any(
-                gives_what_was_asked(question, _stretch(by_number[n], index), form) for n, index in keys))]
+        answering = [claim for claim, keys in zip(claims, claim_keys) if claim.supported and any(
+            gives_what_was_asked(form, claim.text, _stretch(by_number[n], index), question) for n, index in keys)]
         if not answering:  # nothing supported, or nothing that gives what was asked
             return Verified("", claims, [], abstained=True)
         numbers = {key: n for n, key in enumerate(dict.fromkeys(key for keys in claim_keys for key in keys), 1)}

@@ -78,7 +78,7 @@ class ReleaseQA:
         self.prompts = prompts
         self.retriever = HybridRetriever(store, embedder, settings.retrieval, settings.store_check_s)
         self.evidence = EvidenceSelector(embedder, settings.evidence_sentences, settings.evidence_tokens)
-        self.verifier = CitationVerifier(self.evidence)
+        self.verifier = CitationVerifier(self.evidence, lambda release_id: self.retriever.texts.get(release_id, ""))
         self._llm = llm
         self._prompt_cache: PromptStateCache | None = None
         self._load_lock = threading.Lock()
@@ -229,13 +229,17 @@ class ReleaseQA:
         stay in English."""
         return translate(sentences, lambda texts: self._model_translation(texts, language))
 
-    def retrieve(self, standalone: str, k: int | None = None, filters: Filters | None = None) -> Retrieved:
-        """The retrieval step alone: hybrid search, then sentence-level evidence as numbered passages."""
+    def retrieve(self, standalone: str, k: int | None = None, filters: Filters | None = None,
+                 searched: str | None = None) -> Retrieved:
+        """The retrieval step alone: hybrid search for ``searched`` (by default the question), then sentence-level
+        evidence for the question as numbered passages: what a follow-up searches beside it (the previous question)
+        finds its release, but is not evidence to quote."""
         started = time.perf_counter()
-        query = QueryBundle(standalone, embedding=self.evidence.embedder.get_query_embedding(standalone))
+        embedding = self.evidence.embedder.get_query_embedding(standalone)
+        query = QueryBundle(searched, embedding=self.evidence.embedder.get_query_embedding(searched)) \
+            if searched and searched != standalone else QueryBundle(standalone, embedding=embedding)
         hits = self.retriever.retrieve(query, k or self.settings.top_k, filters)
-        passages = self.evidence.select(standalone, hits, self.retriever.texts, self.retriever.metadata,
-                                        query.embedding)
+        passages = self.evidence.select(standalone, hits, self.retriever.texts, self.retriever.metadata, embedding)
         retrieved = list(dict.fromkeys(hit.node.metadata["release_id"] for hit in hits))
         return Retrieved(standalone, passages, retrieved, time.perf_counter() - started)
 
@@ -249,7 +253,9 @@ class ReleaseQA:
             alone = self.retrieve(asked, k, filters)
             if any(score >= EXTRACTIVE_MIN_SCORE for p in alone.passages for score in p.focus.values()):
                 return alone
-        return self.retrieve(understood.english, k, filters)
+        if mode == "extractive":  # no rewrite: the question and the one before it are what there is to go on
+            return self.retrieve(understood.searched, k, filters)
+        return self.retrieve(understood.english, k, filters, understood.searched)
 
     def stream(self, question: str, history: list[dict] | None = None, *, mode: Mode | None = None,
                k: int | None = None, filters: Filters | None = None, understood: Understood | None = None,

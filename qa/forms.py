@@ -54,28 +54,44 @@ def figures(text: str) -> list[str]:
     return [f for f in FIGURE.findall(alpha2digit(text, "en", threshold=0)) if not is_year(f)]
 
 
+def quantities(text: str, given: str = "") -> list[str]:
+    """The figures of ``text`` that count something: no year, no day of a date ("29 July 2021", "28/01/2020"), and
+    none that ``given`` (the question) already states: "the 24-hour hotline" does not answer "how many calls has the
+    24-hour hotline received?"."""
+    text = alpha2digit(text, "en", threshold=0)
+    for found, _ in search_dates(text, languages=["en"]) or []:
+        if _YEAR.search(found) or {w.lower() for w in _WORD.findall(found)} & _CALENDAR:
+            text = text.replace(found, " ")
+    stated = set(figures(given))
+    return [f for f in FIGURE.findall(text) if not is_year(f) and f not in stated]
+
+
 def _money(text: str) -> bool:
     """A currency: a symbol (Unicode's currency class), an ISO code or a currency's name, singular or plural."""
     words = {w.lower().removesuffix("s") for w in _WORD.findall(text)} | {w.lower() for w in _WORD.findall(text)}
     return any(unicodedata.category(c) == "Sc" for c in text) or bool(words & _currencies())
 
 
-def carries(form: str, text: str) -> bool:
-    """Whether ``text`` (English) carries a value of ``form``: a figure for a count, a figure and a currency for a sum,
-    a date (a year, or a day or month dateparser finds) for a date, a figure or a length of time dateparser reads for a
-    duration, an address for an e-mail, a post for a job title."""
+def carries(form: str, text: str, given: str = "") -> bool:
+    """Whether ``text`` (English) carries a value of ``form`` that ``given`` (the question) does not already state: a
+    figure that counts for a count, one and a currency for a sum, a date (a year, or a day or month dateparser finds)
+    for a date, a figure or a length of time dateparser reads for a duration, an address for an e-mail, a post for a
+    job title."""
     if form == "email":
         return bool(EMAIL.search(text))
     if form == "role":  # the contact parser's words for a post ("officer", "head", "coordinator")
         return bool(ROLE.search(text))
     if form == "count":
-        return bool(figures(text))
+        return bool(quantities(text, given))
     if form == "amount":
-        return bool(figures(text)) and _money(text)
+        return bool(quantities(text, given)) and _money(text)
     if form == "date":
-        return bool(_YEAR.search(text)) or any(_dated(found) for found, _ in search_dates(text, languages=["en"]) or [])
+        stated = given.lower()
+        return bool(set(_YEAR.findall(text)) - set(_YEAR.findall(given))) or any(
+            _dated(found) and found.lower() not in stated for found, _ in search_dates(text, languages=["en"]) or [])
     if form == "duration":
-        return bool(figures(text) or search_dates(text, languages=["en"]))  # "two weeks", "a month"
+        stated = set(figures(given))
+        return any(f not in stated for f in figures(text)) or bool(search_dates(text, languages=["en"]))  # "a month"
     return True
 
 

@@ -33,7 +33,15 @@ class Understood:
 
     asked: str
     language: str  # ISO 639-1 code of the question's language
-    english: str  # standalone, in English: what retrieval and the checks read
+    english: str  # standalone, in English: what the model answers and the checks read
+    # A follow-up's previous question, searched beside it: the rewrite of a small model sometimes keeps "it" or drops
+    # what "it" was ("Who funded the survey?"), and the conversation's subject is then found all the same.
+    context: str = ""
+
+    @property
+    def searched(self) -> str:
+        """What retrieval reads: a follow-up's previous question, and the standalone question."""
+        return f"{self.context} {self.english}".strip()
 
     @property
     def translated(self) -> bool:
@@ -80,17 +88,17 @@ def recent_turns(history: list[dict] | None) -> list[dict]:
 def understand(question: str, history: list[dict] | None, codes: tuple[str, ...],
                rewrite: Callable[[str, list[dict]], str] | None) -> Understood:
     """The question's language and standalone English form. ``rewrite`` (the model, or None where there is none)
-    turns a question and its recent turns into one standalone English question; with no model, a follow-up is searched
-    with the previous question beside it, and a question in another language as asked."""
+    turns a question and its recent turns into one standalone English question (with no model, it stays as asked); a
+    follow-up is searched with the previous question beside it."""
     language = detect_language(question, codes)
     turns = recent_turns(history)
     if not turns and language == ENGLISH:
         return Understood(question, language, question)
+    previous = next((t["content"] for t in reversed(turns) if t["role"] == "user"), "")
     if rewrite is None:
-        previous = [t["content"] for t in turns if t["role"] == "user"]
-        return Understood(question, language, f"{previous[-1]} {question}" if previous else question)
+        return Understood(question, language, question, previous)
     rewritten = " ".join((rewrite(question, turns) or "").split()).strip('"')
     if not rewritten or len(rewritten) > 4 * len(question) + 200:
         log.warning("rewriting gave an unusable question (%r); searching with the question as asked", rewritten)
-        return Understood(question, language, question)
-    return Understood(question, language, rewritten)
+        return Understood(question, language, question, previous)
+    return Understood(question, language, rewritten, previous)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from qa import Answer, Filters, ModelUnavailableError, QuestionError, ReleaseQA, Retrieved
+from qa.evidence import Passage
 from tests.fakes import ScriptedLLM
 
 MACAO = "000_899311ac7e93267d"
@@ -119,6 +120,18 @@ def test_follow_up_is_condensed_with_history_before_retrieval(bundled_store):
     assert answer.text == "Some 120 officers [1]." and answer.citations[0].source == MACAO
 
 
+def test_a_follow_up_whose_rewrite_keeps_its_pronoun_is_answered_from_the_conversations_release(bundled_store):
+    """The rewrite of a small model sometimes keeps "it": the previous question, searched beside it, finds what "it"
+    was."""
+    llm = ScriptedLLM(replies=["How many people attended it?", "A group of 70 social workers were trained."])
+    history = [{"role": "user", "content": FUNDERS},
+               {"role": "assistant", "content": "The Social Welfare Bureau of the MSAR [1]."}]
+    answer = ReleaseQA.from_settings(bundled_store, llm=llm).ask("How many attended?", history)
+    assert answer.standalone_question == "How many people attended it?"
+    assert answer.retrieved[0] == MACAO and "A group of 70 social workers were trained" in llm.prompts[-1]
+    assert not answer.abstained and answer.citations[0].source == MACAO
+
+
 def test_extractive_mode_answers_with_cited_sentences_and_abstains_when_weak(bundled_store):
     bot = ReleaseQA.from_settings(bundled_store, load_llm=False)
     answer = bot.ask(FUNDERS, mode="extractive")
@@ -206,6 +219,27 @@ def test_a_supported_answer_that_does_not_give_what_was_asked_abstains(bundled_s
     assert answer.abstained and answer.citations == []
 
 
+@pytest.mark.parametrize("question, reply", [
+    # The asker's word for what the release counts ("sites", "places"): the count is the release's, so it answers.
+    ("How many sites for victims does China's civil affairs ministry run?",
+     "The Ministry of Civil Affairs runs 1,400 shelters nationally [1]."),
+    ("how many places for victms are run nationally by the civil affairs ministry",
+     "There are 1,400 shelters [1]."),
+])
+def test_a_count_worded_in_the_releases_terms_answers_a_question_worded_otherwise(bundled_store, question, reply):
+    answer = _bot(bundled_store, reply).ask(question)
+    assert not answer.abstained and "1,400 shelters" in answer.citations[0].sentence
+
+
+def test_an_answer_from_a_release_that_never_names_the_country_asked_about_abstains(bundled_store):
+    """What a release on China says is not the answer to a question on Brazil, even where the claim does not repeat the
+    country; the country under a former name is the same country."""
+    reply = "The Ministry of Civil Affairs runs 1,400 shelters nationally [1]."
+    assert _bot(bundled_store, reply).ask("How many shelters does Brazil's civil affairs ministry run?").abstained
+    kept = _bot(bundled_store, "The Alola Foundation [1].").ask("Which NGO did IOM team up with in East Timor?")
+    assert not kept.abstained and "Alola" in kept.citations[0].sentence
+
+
 def test_a_count_next_to_the_thing_asked_about_is_an_answer(bundled_store):
     answer = _bot(bundled_store, "Some 120 officers of the MSAR Labour Department were to be trained [1].").ask(
         "How many frontline officers of the MSAR Labour Department were to be trained?")
@@ -236,3 +270,8 @@ def test_a_name_the_answer_repeats_of_the_question_that_the_release_never_uses_i
     kept = verified("Alola")
     assert not kept.abstained and "Alola Foundation" in kept.citations[0].sentence
     assert verified("Ramos").abstained and verified("Alola", "Brazil").abstained
+    # Evidence of a few sentences: a name the release uses elsewhere is no asker's wording, so it must stand there.
+    contact = [s for s in whole.sentences if "asherwood@iom.int" in s.text]
+    block = Passage.of(1, bot.retriever.metadata[release], contact)
+    assert contact and bot.verifier.verify("Luiz Vieira's e-mail address is asherwood@iom.int [1].", [block],
+                                           "What is Luiz Vieira's e-mail address?").abstained

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from qa import Filters, ReleaseQA
-from vectorstore.catalog import build_catalog, country_name
+from vectorstore.catalog import build_catalog, country_mentions, country_name
 
 CHINA = {"000", "001", "002", "003"}
 
@@ -67,6 +67,14 @@ def test_countries_and_organisations_named(catalogs):
     assert "Bureau of Population, Refugees and Migration (PRM)" in catalogs["002"].organisations
     assert {"Alola Foundation", "Ministry of Foreign Affairs"} <= set(catalogs["004"].organisations)
     assert country_name("Russia") == "Russian Federation" and country_name("In") is None
+
+
+def test_a_country_is_named_by_its_former_name_and_in_the_possessive():
+    """pycountry's historic names are the country that kept their ISO number; "Jamaica's" names Jamaica."""
+    assert country_mentions("Jamaica's hotline, and in Burma, East Timor and Zaire") == [
+        ("Jamaica", "Jamaica"), ("Burma", "Myanmar"), ("East Timor", "Timor-Leste"),
+        ("Zaire", "Congo, The Democratic Republic of the")]
+    assert country_name("Yugoslavia") is None  # no country kept its number
 
 
 def test_the_location_filter_finds_every_release_about_a_country(bundled_store):

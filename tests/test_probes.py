@@ -94,3 +94,16 @@ def test_the_form_of_value_an_answer_must_carry(question, form):
 ])
 def test_whether_a_text_carries_a_value_of_a_form(form, text, carried):
     assert forms.carries(form, text) is carried
+
+
+@pytest.mark.parametrize(("form", "text", "question", "carried"), [
+    # A day of a date counts nothing; nor does a figure the question already states.
+    ("count", "Kingston, 29 July 2021: the task force launched a free 24-hour hotline.",
+     "How many calls has the 24-hour hotline launched in July 2021 received?", False),
+    ("count", "The 24-hour hotline has received 3,200 calls.",
+     "How many calls has the 24-hour hotline received?", True),
+    ("date", "The hotline opened in 2021.", "When in 2021 did the hotline open?", False),
+    ("date", "The hotline opened on 1 October 2021.", "When in 2021 did the hotline open?", True),
+])
+def test_what_the_question_states_is_no_answer_to_it(form, text, question, carried):
+    assert forms.carries(form, text, question) is carried

