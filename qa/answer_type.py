@@ -9,33 +9,27 @@ not with the question's wording, so it holds however and in whatever language th
 
 from __future__ import annotations
 
-import re
-
-from text_to_num import alpha2digit
-
-from qa.forms import FIGURE, OTHER, carries, figures, quantities
+from qa.forms import FIGURE, OTHER, carries, figures, is_year, undated
+from qa.text import words
 from vectorstore.multilingual import similarity
 
 # The words at a claim's figure and at the same figure in its evidence name the same thing at this similarity
 # (USE-multilingual): "cops" and "police officers" 0.84, "officials" and "officers" 0.80; different things
 # ("male victims" and "social workers", "judges" and "police officers") 0.35-0.43.
 SAME_THING = 0.6
-_WORDS = re.compile(r"[\w-]+")
 # What a figure counts: the words right after it ("70 social workers trained" → "social workers trained").
 _AT = 3
 
 
 def _at_figures(text: str) -> dict[str, list[list[str]]]:
-    """Each figure of ``text`` that counts something (``qa.forms.quantities``; number words read as figures, "eight
-    operators"), with the words after each place it stands."""
-    counting = {figure.rstrip(".,") for figure in quantities(text)}
-    text = alpha2digit(text, "en", threshold=0)
+    """Each figure of ``text`` that counts something (no year, no day of a date: ``qa.forms.undated``), with the
+    words after each place it stands."""
+    text = undated(text)
     found: dict[str, list[list[str]]] = {}
     for match in FIGURE.finditer(text):
         figure = match.group().rstrip(".,")
-        if figure in counting:
-            found.setdefault(figure.replace(",", ""), []).append(
-                [w.lower() for w in _WORDS.findall(text[match.end():])[:_AT]])
+        if not is_year(figure):
+            found.setdefault(figure.replace(",", ""), []).append(words(text[match.end():])[:_AT])
     return found
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from qa.answer_type import gives_what_was_asked
 from qa.forms import OTHER, form_of
 from qa.evidence import WITHHELD, EvidenceSelector, Passage
-from qa.text import Sentence, content_terms, markers, split_sentences, strip_markers
+from qa.text import Sentence, content_terms, markers, split_sentences, strip_markers, words
 from qa.types import Citation, Claim
 from vectorstore.catalog import country_mentions, country_name
 from vectorstore.contacts import EMAIL
@@ -26,7 +27,6 @@ SUPPORT_THRESHOLD = 0.55
 NOT_FOUND = re.compile(r"\bNOT[ _]FOUND\b", re.I)
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _NAME = re.compile(r"\b[A-Z][\w-]*")
-_WORDS = re.compile(r"[\w-]+")
 
 
 @dataclass
@@ -87,14 +87,14 @@ class CitationVerifier:
                      for s in passage.sentences if s.text != WITHHELD]
         # A name the claim repeats of the question that the release never uses (anywhere: the passage may be a few of
         # its sentences) is the asker's wording ("OIM" for IOM, "East Timor" for Timor-Leste), not a claim to support.
-        whole = " ".join([shown, self.release_text(passage.release_id), *(s.text for s in passage.sentences)])
-        askers = set(_WORDS.findall(question.lower())) - set(_WORDS.findall(whole.lower()))
+        used, named = _named(" ".join([shown, self.release_text(passage.release_id),
+                                       *(s.text for s in passage.sentences)]), passage.location)
+        askers = set(words(question)) - used
         score, sentence = max((self._support(claim, passage, stretch, similarity, shown, question, askers)
                                for stretch in stretches if stretch),
                               key=lambda found: found[0], default=(0.0, passage.sentences[0]))
         # But a country the question asks about that the release never names (nor is placed in) makes what it says
         # about somewhere else: "How many calls has Jamaica's hotline received?" of a release on Honduras's.
-        named = {name for _, name in country_mentions(whole)} | {country_name(passage.location) or passage.location}
         if any(name not in named for _, name in country_mentions(question)):
             score = min(score, self.threshold - 0.01)
         return score, sentence
@@ -121,7 +121,7 @@ class CitationVerifier:
             score = max(score, self.threshold)
         # Other names must stand in the stretch, even where the question has them: "Par Liljert's e-mail is
         # kgormanbest@…" names him beside an address his stretch of the release does not hold.
-        invented_name = not names(claim) - askers <= set(_WORDS.findall(text.lower()))
+        invented_name = not names(claim) - askers <= set(words(text))
         if invented_name or not figures <= exact(text):  # invented figures or names: unsupported
             score = min(score, self.threshold - 0.01)
         return score, passage.sentences[best]
@@ -172,6 +172,13 @@ class CitationVerifier:
                 span=(sentence.start, sentence.end), score=score,
             ))
         return Verified(render(claims), claims, citations, abstained=False)
+
+
+@lru_cache(maxsize=64)  # a release is checked once per claim of the answer
+def _named(whole: str, location: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The words a release uses and the countries it names or is placed in."""
+    countries = {name for _, name in country_mentions(whole)} | {country_name(location) or location}
+    return frozenset(words(whole)), frozenset(countries)
 
 
 def _stretch(passage: Passage, index: int) -> str:

@@ -54,16 +54,22 @@ def figures(text: str) -> list[str]:
     return [f for f in FIGURE.findall(alpha2digit(text, "en", threshold=0)) if not is_year(f)]
 
 
-def quantities(text: str, given: str = "") -> list[str]:
-    """The figures of ``text`` that count something: no year, no day of a date ("29 July 2021", "28/01/2020"), and
-    none that ``given`` (the question) already states: "the 24-hour hotline" does not answer "how many calls has the
-    24-hour hotline received?"."""
+@lru_cache(maxsize=256)  # a claim and its evidence are read for each check of an answer
+def undated(text: str) -> str:
+    """``text`` with number words as figures ("eight operators" → "8 operators") and its dates taken out ("29 July
+    2021", "28/01/2020", as dateparser finds them): what is left of its figures counts something."""
     text = alpha2digit(text, "en", threshold=0)
     for found, _ in search_dates(text, languages=["en"]) or []:
         if _YEAR.search(found) or {w.lower() for w in _WORD.findall(found)} & _CALENDAR:
             text = text.replace(found, " ")
+    return text
+
+
+def quantities(text: str, given: str = "") -> list[str]:
+    """The figures of ``text`` that count something: no year, no day of a date, and none that ``given`` (the question)
+    already states: "the 24-hour hotline" does not answer "how many calls has the 24-hour hotline received?"."""
     stated = set(figures(given))
-    return [f for f in FIGURE.findall(text) if not is_year(f) and f not in stated]
+    return [f for f in FIGURE.findall(undated(text)) if not is_year(f) and f not in stated]
 
 
 def _money(text: str) -> bool:

@@ -13,6 +13,7 @@ from llama_index.core.utils import globals_helper
 from vectorstore.sentences import Sentence, split_sentences  # noqa: F401 (qa's names for them)
 
 _WORD = re.compile(r"\w+")
+_HYPHENATED = re.compile(r"[\w-]+")  # words as written, hyphenated ones whole ("Timor-Leste", "24-hour")
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 # British -ise spellings written as -ize before stemming: Snowball stems "organised" to "organis" but "organized"
 # to "organ", so "co-organised" would miss a release that writes "co-organized".
@@ -30,6 +31,11 @@ def content_terms(text: str) -> tuple[str, ...]:
     words = [_ISE.sub(r"iz\1", w) for w in _WORD.findall(_MARKER.sub(" ", text).lower())
              if len(w) > 1 and w not in globals_helper.stopwords]
     return tuple(_stemmer().stemWords(words))
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` as written, lower case, hyphenated ones whole: unstemmed, for what a text names."""
+    return _HYPHENATED.findall(text.lower())
 
 
 def strip_markers(text: str) -> str:
