@@ -188,7 +188,8 @@ class EvidenceSelector:
         self, question: str, hits: list[NodeWithScore], texts: dict[str, str], metadata: dict[str, dict],
         query_vector: list[float] | None = None,
     ) -> list[Passage]:
-        """Numbered passages: the best sentences, each in a window of its paragraph neighbours."""
+        """Numbered passages: the best sentences, each in a window of its paragraph neighbours (the lede's reaches the
+        next paragraph)."""
         scored = self.score(question, self.candidates(hits, texts), query_vector)
         if not scored:
             return []
@@ -201,7 +202,10 @@ class EvidenceSelector:
                 break
             s = item.sentence
             all_sentences = sentences_of(s.release_id, texts, metadata)
-            window = [w for w in all_sentences[max(1, s.index - 1): s.index + 2] if w.paragraph == s.paragraph]
+            # The lede sums the story up and the next paragraph gives its where, who and how ("The course, held in
+            # Dajabón and Jimaní, …"), so the lede's window reaches it; other windows stay in their paragraph.
+            window = [w for w in all_sentences[max(1, s.index - 1): s.index + 2]
+                      if w.paragraph == s.paragraph or s.index == 1 and w.index == 2]
             new = [w for w in window if w.index not in chosen.get(s.release_id, {})]
             cost = sum(len(w.text) for w in new) // 4
             if tokens and tokens + cost > self.token_budget:

@@ -275,3 +275,32 @@ def test_a_name_the_answer_repeats_of_the_question_that_the_release_never_uses_i
     block = Passage.of(1, bot.retriever.metadata[release], contact)
     assert contact and bot.verifier.verify("Luiz Vieira's e-mail address is asherwood@iom.int [1].", [block],
                                            "What is Luiz Vieira's e-mail address?").abstained
+
+
+def test_a_name_the_question_gives_places_the_release_and_need_not_stand_in_the_cited_stretch(bundled_store):
+    """"Mongolia" stands in the release's second paragraph, far from the funding sentence that answers: given by the
+    question, it places the release (a name of the claim's own must stand in the stretch: Par Liljert's, above).
+    Beside a figure it must stand there even when asked: Thomas Sinkovits is quoted; the phone number is another's."""
+    bot = _bot(bundled_store)
+    whole = bot.evidence.whole_release(MACAO, bot.retriever.texts, bot.retriever.metadata)
+    claim = ("The MSAR human trafficking committee paid for the training of health care professionals in Macao, where "
+             "victims come from Mongolia [1].")
+    kept = bot.verifier.verify(claim, [whole], "Who paid for the training of health care professionals in Macao, "
+                                               "where victims come from Mongolia?")
+    assert not kept.abstained and "human trafficking committee" in kept.citations[0].sentence
+    release = next(rid for rid in bot.retriever.texts if rid.startswith("001"))
+    other = bot.evidence.whole_release(release, bot.retriever.texts, bot.retriever.metadata)
+    assert bot.verifier.verify("Thomas Sinkovits's phone number is +86 10 8532 5303 [1].", [other],
+                               "What is Thomas Sinkovits's phone number?").abstained
+
+
+def test_the_ledes_evidence_window_reaches_the_next_paragraph(bundled_store):
+    """A lede sums up; the paragraph after it says who and how ("co-organized by IOM and …, over 30 police officers
+    from Yunnan …"), so evidence for the lede shows it too."""
+    bot = _bot(bundled_store)
+    passages = bot.retrieve("What does the workshop for police from China's southwestern border provinces set out "
+                            "to strengthen?").passages
+    workshop = next(p for p in passages if p.release_id.startswith("002"))
+    assert 1 in workshop.focus and [s.index for s in workshop.sentences][:2] == [1, 2]
+    assert workshop.sentences[0].paragraph != workshop.sentences[1].paragraph
+    assert "Yunnan" in workshop.text
