@@ -19,7 +19,7 @@ from llama_index.core.schema import QueryBundle
 from config import Settings, get_settings
 from qa.citations import NOT_FOUND, CitationVerifier, exact, names, render
 from qa.evidence import EvidenceSelector, Passage
-from qa.llm import build_llm, chat_json, messages_to_chatml, model_name, server_errors
+from qa.llm import ASSISTANT_TURN, build_llm, chat_json, messages_to_chatml, model_name, server_errors
 from qa.model_lock import ModelLock
 from qa.prompt_cache import PromptStateCache
 from qa.prompts import Prompts
@@ -102,18 +102,23 @@ class ReleaseQA:
             if self._llm is None:
                 self._llm = build_llm(self.settings)
                 if self.settings.llm_backend == "local":
-                    self._warm_up()
                     if self.settings.prompt_cache:
                         model = Path(self._llm.model_path).stat()
                         self._prompt_cache = PromptStateCache(
                             self.settings.data_dir / "prompt-states",
                             f"{self._llm.model_path} {model.st_size} {model.st_mtime_ns} ctx={self.settings.llm_context}",
                             self.settings.prompt_cache_mb << 20)
+                    self._warm_up()
             return self._llm
 
     def _warm_up(self) -> None:
-        """Read the fixed system prompt into llama.cpp's cache now (~10 s) rather than on the first question."""
+        """Have the fixed system prompt in llama.cpp's context before the first question: its saved state restored
+        (well under a second), or read (~10 s) and saved for the next process."""
         with self._llm_lock:
+            if self._prompt_cache is not None:
+                system = self.prompts.answer_messages(QUESTION_SLOT, [])[:1]
+                self._prompt_cache.prepare(self._llm._model, messages_to_chatml(system).removesuffix(ASSISTANT_TURN))
+                return
             stream = self._llm.stream_chat(self.prompts.answer_messages("", []))
             next(stream, None)
             stream.close()

@@ -28,10 +28,13 @@ class ModelUnavailableError(RuntimeError):
     """The answer model is missing, corrupt or unreachable; the message names the fix."""
 
 
+ASSISTANT_TURN = "<|im_start|>assistant\n"  # what a ChatML prompt ends with: the reply follows
+
+
 def messages_to_chatml(messages: Sequence[ChatMessage]) -> str:
     """Qwen's ChatML; llama-index's default format makes this model emit junk like '---------'."""
     turns = "".join(f"<|im_start|>{m.role.value}\n{m.content}<|im_end|>\n" for m in messages)
-    return turns + "<|im_start|>assistant\n"
+    return turns + ASSISTANT_TURN
 
 
 def completion_to_chatml(completion: str) -> str:

@@ -8,6 +8,7 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 from llama_index.core.vector_stores.utils import build_metadata_filter_fn
 from pydantic import BaseModel, Field
 
+from qa.result import result_record
 from qa.text import releases
 from vectorstore.catalog import country_name
 from vectorstore.records import date_number
@@ -71,19 +72,8 @@ class Answer(BaseModel):
         return [claim for claim in self.claims if not claim.supported]
 
     def result_record(self) -> dict:
-        """The eval/--json record; its keys are a contract other tools read."""
-        return {
-            "answer": self.text,
-            "abstained": self.abstained,
-            "citations": [
-                {"source": c.source, "title": c.title, "location": c.location, "date": c.date, "url": c.url, "text": c.text,
-                 "score": round(c.score, 4)} for c in self.citations
-            ],
-            "retrieved": self.retrieved,
-            "latency_s": round(self.timings.total_s, 3),
-            "ttft_s": None if self.timings.ttft_s is None else round(self.timings.ttft_s, 3),
-            "new_prompt_tokens": self.timings.new_prompt_tokens,
-        }
+        """The eval/--json record (``qa.result``)."""
+        return result_record(self.model_dump())
 
 
 @dataclass

@@ -170,6 +170,8 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
     releases: int
     model: str
+    store: str = Field(description="Which store is served (RELEASEBOT_STORE or the Chroma server, and collection), "
+                                   "as a digest: the CLI asks this server only about its own store.")
 
 
 ERRORS = {
@@ -243,7 +245,7 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
 
     @app.get("/healthz", response_model=Health)
     def healthz():
-        return Health(releases=len(bot.retriever.metadata), model=answering_model(None))
+        return Health(releases=len(bot.retriever.metadata), model=answering_model(None), store=settings.store_id)
 
     @v1.post("/chat/completions", response_model=ChatCompletion, responses={200: {"content": SSE}},
              **requires("ask"))

@@ -104,22 +104,39 @@ def ask(
     date_to: Annotated[str | None, typer.Option(help="Only releases dated on or before (YYYY-MM-DD).")] = None,
     undated: Annotated[bool, typer.Option(help="With a date range, also releases whose date is not known.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (the eval result record).")] = False,
+    local: Annotated[bool, typer.Option(help="Answer in this process even when a server for this store is "
+                                              "running (by default it is asked: its model is loaded).")] = False,
 ) -> None:
     """Answer a question from the stored releases, with numbered, verified sources."""
-    from qa import Answer, Filters, ReleaseQA, Retrieved
-    from qa.archive import ArchiveQA
-    from qa.errors import USER_ERRORS
+    from releasebot.remote import ServerRefusedError, ask_server, running_server
 
     if mode not in (None, "llm", "extractive"):
         raise _fail(f"--mode must be llm or extractive, not {mode!r}", code=2)
     settings = get_settings()
-    filters = Filters(release_ids=release or [], location=location, date_from=date_from, date_to=date_to,
-                      undated=undated)
-    live = sys.stderr.isatty() and not as_json
+    filters = {"release_ids": release or [], "location": location, "date_from": date_from, "date_to": date_to,
+               "undated": undated}
+    url = None if local else running_server(settings)
+    if url:
+        try:
+            answer = ask_server(url, settings, {"question": question, "mode": mode, "k": k, "filters": filters})
+        except ServerRefusedError as exc:
+            raise _fail(str(exc)) from exc
+        _show(answer, as_json, via=url)
+        return
+    _show(_answer_here(question, mode, k, filters, live=sys.stderr.isatty() and not as_json), as_json)
+
+
+def _answer_here(question: str, mode: str | None, k: int | None, filters: dict, live: bool) -> dict:
+    """The answer computed in this process (the models loaded first), its raw text streamed to stderr if ``live``."""
+    from qa import Answer, Filters, ReleaseQA, Retrieved
+    from qa.archive import ArchiveQA
+    from qa.errors import USER_ERRORS
+
+    settings = get_settings()
     try:
         bot = ArchiveQA(ReleaseQA.from_settings(settings, load_llm=(mode or settings.mode) == "llm"))
         answer: Answer | None = None
-        for item in bot.stream(question, mode=mode, k=k, filters=filters):
+        for item in bot.stream(question, mode=mode, k=k, filters=Filters(**filters)):
             if isinstance(item, Answer):
                 answer = item
             elif isinstance(item, str) and live:  # the raw stream; the verified answer follows on stdout
@@ -128,21 +145,32 @@ def ask(
                 _say(f"[{len(item.passages)} sources from {len(item.retrieved)} releases] ")
     except USER_ERRORS as exc:
         raise _fail(str(exc)) from exc
-    if as_json:
-        typer.echo(json.dumps({"question": answer.question, **answer.result_record()}, ensure_ascii=False))
-        return
     if live:
         _say("\n")
-    typer.echo(answer.text)
-    if answer.citations:
+    return answer.model_dump()
+
+
+def _show(answer: dict, as_json: bool, via: str | None = None) -> None:
+    """An answer (``Answer`` as JSON) on stdout: its text and sources, or the eval record with ``--json``."""
+    from qa.result import result_record
+
+    if as_json:
+        typer.echo(json.dumps({"question": answer["question"], **result_record(answer)}, ensure_ascii=False))
+        return
+    typer.echo(answer["text"])
+    if answer["citations"]:
         typer.echo("\nSources:")
-    for citation in answer.citations:
-        where = ", ".join(part for part in (citation.location, citation.date) if part)
-        typer.echo(f"[{citation.number}] {citation.title}{f' ({where})' if where else ''} — release {citation.source}")
-        typer.echo(f"    “{citation.sentence.replace(chr(10), '; ')}”")
-    for claim in answer.unsupported_claims:
-        typer.echo(f"⚠ not supported by the sources: {claim.text}")
-    _say(f"({answer.timings.total_s:.1f} s, first token {answer.timings.ttft_s or 0:.1f} s, {answer.model})")
+    for citation in answer["citations"]:
+        where = ", ".join(part for part in (citation["location"], citation["date"]) if part)
+        typer.echo(f"[{citation['number']}] {citation['title']}{f' ({where})' if where else ''} "
+                   f"— release {citation['source']}")
+        typer.echo(f"    “{citation['sentence'].replace(chr(10), '; ')}”")
+    for claim in answer["claims"]:
+        if not claim["supported"]:
+            typer.echo(f"⚠ not supported by the sources: {claim['text']}")
+    timings = answer["timings"]
+    _say(f"({timings['total_s']:.1f} s, first token {timings['ttft_s'] or 0:.1f} s, {answer['model']}"
+         f"{f', answered by the server at {via}' if via else ''})")
 
 
 @app.command("eval")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -166,9 +167,10 @@ def test_upload_names_lose_their_folders(name, safe):
 
 
 def test_api_key_is_required_on_v1_but_not_healthz(server):
-    url, _, bot, _ = server
+    url, _, bot, settings = server
     health = httpx.get(f"{url}/healthz")
-    assert health.status_code == 200 and health.json() == {"status": "ok", "releases": 5, "model": bot.model}
+    assert health.status_code == 200 and health.json() == {"status": "ok", "releases": 5, "model": bot.model,
+                                                           "store": settings.store_id}
     for headers in [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {KEY}"}]:
         response = httpx.get(f"{url}/v1/releases", headers=headers)
         assert response.status_code == 401 and "RELEASEBOT_API_KEY" in response.json()["detail"]
@@ -249,3 +251,36 @@ def test_schema_fuzzing_finds_no_server_error(api_schema):
                                   excluded_checks=[positive_data_acceptance])
 
         fuzz()
+
+
+def _cli_ask(settings: Settings, url: str, *args: str, key: str = KEY):
+    """``releasebot ask`` in a process of its own, configured for ``settings``'s store and the server's port."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RELEASEBOT_DATA_DIR": str(settings.data_dir), "RELEASEBOT_STORE": str(settings.store),
+           "RELEASEBOT_COLLECTION": settings.collection, "RELEASEBOT_PORT": url.rsplit(":", 1)[1],
+           "RELEASEBOT_API_KEY": key}
+    return subprocess.run([sys.executable, "-m", "releasebot.cli", "ask", *args], env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_one_shot_ask_is_answered_by_the_running_server_for_its_store(server, tmp_path):
+    """The server's model answers (the scripted one: this process would load the real one); --json is the eval
+    record; a wrong key is refused with the fix named; another store is not the server's to answer."""
+    url, llm, _, settings = server
+    llm.replies.append(DRAFT)
+    shown = _cli_ask(settings, url, FUNDERS)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(VERIFIED) and "[1] IOM, Macao SAR run counter-trafficking training" in shown.stdout
+    assert f"answered by the server at {url}" in shown.stderr
+    llm.replies.append(DRAFT)
+    record = json.loads(_cli_ask(settings, url, FUNDERS, "--json").stdout)
+    assert record["answer"] == VERIFIED and record["citations"][0]["source"] == MACAO
+    refused = _cli_ask(settings, url, FUNDERS, key="wrong")
+    assert refused.returncode == 1 and "answered 401" in refused.stderr and "RELEASEBOT_API_KEY" in refused.stderr
+    other = Settings(data_dir=tmp_path / "data", store=tmp_path / "chroma", collection="other")
+    Ingestor(other).ingest([RELEASES], report=lambda m: None, progress=False)
+    local = _cli_ask(other, url, FUNDERS, "--mode", "extractive")
+    assert local.returncode == 0 and "answered by the server" not in local.stderr and "Social Welfare" in local.stdout
