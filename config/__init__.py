@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -112,13 +111,6 @@ class Settings(BaseSettings):
         if self.store is None:
             self.store = self.data_dir / "chroma"
         return self
-
-    @property
-    def store_id(self) -> str:
-        """Which store and collection this is, without saying where (``/healthz`` is public): a one-shot
-        ``releasebot ask`` hands its question to a running server only when the server's matches its own."""
-        where = f"{self.chroma_host}:{self.chroma_port}" if self.chroma_host else str(self.store.resolve())
-        return hashlib.sha256(f"{where}\n{self.collection}".encode()).hexdigest()[:16]
 
 
 @lru_cache(maxsize=1)

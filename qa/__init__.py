@@ -19,3 +19,7 @@ def __getattr__(name: str):
     if name not in _HOMES:
         raise AttributeError(f"module 'qa' has no attribute {name!r}")
     return getattr(import_module(_HOMES[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -119,11 +119,14 @@ class CitationVerifier:
         score = 0.5 * float(similarity[best]) + 0.5 * covered
         if wanted and covered == 1.0:  # a terse answer ("9,165") is far from its sentence in embedding space
             score = max(score, self.threshold)
-        # The claim's own names must stand in its stretch. The question's names, which the release uses, place the
-        # release: "the research … funded by the Ford Foundation" answers for the survey its earlier paragraph names.
-        # Not beside a figure or an address, which are of whom they stand beside: "Par Liljert's e-mail is
-        # kgormanbest@…" and "Thomas Sinkovits's phone number is +86 …" must name him there.
-        given = askers if figures else set(words(question))
+        # The claim's own names must stand in its stretch. Where they do, the question's names, which the release
+        # uses, only place the release: "the research … funded by the Ford Foundation" answers for the survey its
+        # earlier paragraph names. A claim of the question's names alone must find them there ("Zhang Mingliang said
+        # …" of another's quote), and so must one with a figure or an address, which are of whom they stand beside:
+        # "Par Liljert's e-mail is kgormanbest@…", "Thomas Sinkovits's phone number is +86 …".
+        asked_names = set(words(question))
+        own = names(claim) - asked_names
+        given = asked_names if own and not figures else askers
         invented_name = not names(claim) - given <= set(words(text))
         if invented_name or not figures <= exact(text):  # invented figures or names: unsupported
             score = min(score, self.threshold - 0.01)

@@ -22,6 +22,7 @@ from qa.archive import ArchiveQA
 from qa.errors import USER_ERRORS
 from releasebot.access import Ability, Access
 from releasebot.guard import Guard
+from releasebot.remote import store_id
 from releasebot.releases import UploadRefusedError, add_releases, delete_release
 from vectorstore.catalog import listed
 from vectorstore.ingest import Ingestor
@@ -170,8 +171,9 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
     releases: int
     model: str
-    store: str = Field(description="Which store is served (RELEASEBOT_STORE or the Chroma server, and collection), "
-                                   "as a digest: the CLI asks this server only about its own store.")
+    store: str = Field(description="Which store and collection are served, as a digest of a random token kept in "
+                                   "the store (or of the Chroma server's address): the CLI asks this server only "
+                                   "about its own store.")
 
 
 ERRORS = {
@@ -209,6 +211,7 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
     ingestor = ingestor or Ingestor(settings, store=bot.store)
     access = Access.from_settings(settings)
     archive = ArchiveQA(bot)  # collection questions; every other question goes on to the single-fact engine
+    served = store_id(settings, create=True)  # /healthz names it: a one-shot `releasebot ask` of this store asks here
 
     def requires(ability: Ability) -> dict:
         """What a route needs, for the Guard (which refuses before any body is read) and the OpenAPI schema."""
@@ -245,7 +248,7 @@ def create_api(bot: ReleaseQA, settings: Settings, ingestor: Ingestor | None = N
 
     @app.get("/healthz", response_model=Health)
     def healthz():
-        return Health(releases=len(bot.retriever.metadata), model=answering_model(None), store=settings.store_id)
+        return Health(releases=len(bot.retriever.metadata), model=answering_model(None), store=served)
 
     @v1.post("/chat/completions", response_model=ChatCompletion, responses={200: {"content": SSE}},
              **requires("ask"))

@@ -115,24 +115,27 @@ def ask(
     settings = get_settings()
     filters = {"release_ids": release or [], "location": location, "date_from": date_from, "date_to": date_to,
                "undated": undated}
-    url = None if local else running_server(settings)
+    url, skipped = (None, "") if local else running_server(settings)
+    if skipped:
+        _say(skipped)
     if url:
+        # This side's settings decide how it is answered, not the server's defaults.
+        body = {"question": question, "mode": mode or settings.mode, "k": k or settings.top_k, "filters": filters}
         try:
-            answer = ask_server(url, settings, {"question": question, "mode": mode, "k": k, "filters": filters})
+            answer = ask_server(url, settings, body)
         except ServerRefusedError as exc:
             raise _fail(str(exc)) from exc
         _show(answer, as_json, via=url)
         return
-    _show(_answer_here(question, mode, k, filters, live=sys.stderr.isatty() and not as_json), as_json)
+    _show(_answer_here(settings, question, mode, k, filters, live=sys.stderr.isatty() and not as_json), as_json)
 
 
-def _answer_here(question: str, mode: str | None, k: int | None, filters: dict, live: bool) -> dict:
+def _answer_here(settings, question: str, mode: str | None, k: int | None, filters: dict, live: bool) -> dict:
     """The answer computed in this process (the models loaded first), its raw text streamed to stderr if ``live``."""
     from qa import Answer, Filters, ReleaseQA, Retrieved
     from qa.archive import ArchiveQA
     from qa.errors import USER_ERRORS
 
-    settings = get_settings()
     try:
         bot = ArchiveQA(ReleaseQA.from_settings(settings, load_llm=(mode or settings.mode) == "llm"))
         answer: Answer | None = None

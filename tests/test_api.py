@@ -18,6 +18,7 @@ from config import Settings
 from qa import ModelUnavailableError, ReleaseQA
 from releasebot.api import create_api
 from releasebot.releases import safe_filename
+from releasebot.remote import store_id
 from releasebot.server import build_app, build_bot
 from tests.conftest import RELEASES
 from tests.fakes import ScriptedLLM
@@ -170,7 +171,7 @@ def test_api_key_is_required_on_v1_but_not_healthz(server):
     url, _, bot, settings = server
     health = httpx.get(f"{url}/healthz")
     assert health.status_code == 200 and health.json() == {"status": "ok", "releases": 5, "model": bot.model,
-                                                           "store": settings.store_id}
+                                                           "store": store_id(settings)}
     for headers in [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {KEY}"}]:
         response = httpx.get(f"{url}/v1/releases", headers=headers)
         assert response.status_code == 401 and "RELEASEBOT_API_KEY" in response.json()["detail"]
@@ -259,9 +260,10 @@ def _cli_ask(settings: Settings, url: str, *args: str, key: str = KEY):
     import subprocess
     import sys
 
-    env = {**os.environ, "RELEASEBOT_DATA_DIR": str(settings.data_dir), "RELEASEBOT_STORE": str(settings.store),
-           "RELEASEBOT_COLLECTION": settings.collection, "RELEASEBOT_PORT": url.rsplit(":", 1)[1],
-           "RELEASEBOT_API_KEY": key}
+    env = {name: value for name, value in os.environ.items() if "proxy" not in name.lower()}
+    env.update({"RELEASEBOT_DATA_DIR": str(settings.data_dir), "RELEASEBOT_STORE": str(settings.store),
+                "RELEASEBOT_COLLECTION": settings.collection, "RELEASEBOT_HOST": "127.0.0.1",
+                "RELEASEBOT_PORT": url.rsplit(":", 1)[1], "RELEASEBOT_API_KEY": key, "HTTP_PROXY": "http://0.0.0.0:9"})
     return subprocess.run([sys.executable, "-m", "releasebot.cli", "ask", *args], env=env, capture_output=True,
                           text=True, timeout=300)
 
@@ -271,16 +273,20 @@ def test_one_shot_ask_is_answered_by_the_running_server_for_its_store(server, tm
     record; a wrong key is refused with the fix named; another store is not the server's to answer."""
     url, llm, _, settings = server
     llm.replies.append(DRAFT)
-    shown = _cli_ask(settings, url, FUNDERS)
-    assert shown.returncode == 0, shown.stderr
+    shown = _cli_ask(settings, url, FUNDERS, "--mode", "llm")
+    assert shown.returncode == 0 and not llm.replies, shown.stderr  # the server's model took the reply
     assert shown.stdout.startswith(VERIFIED) and "[1] IOM, Macao SAR run counter-trafficking training" in shown.stdout
     assert f"answered by the server at {url}" in shown.stderr
     llm.replies.append(DRAFT)
-    record = json.loads(_cli_ask(settings, url, FUNDERS, "--json").stdout)
+    printed = _cli_ask(settings, url, FUNDERS, "--mode", "llm", "--json")
+    assert printed.returncode == 0 and not llm.replies, printed.stderr
+    record = json.loads(printed.stdout)
     assert record["answer"] == VERIFIED and record["citations"][0]["source"] == MACAO
     refused = _cli_ask(settings, url, FUNDERS, key="wrong")
-    assert refused.returncode == 1 and "answered 401" in refused.stderr and "RELEASEBOT_API_KEY" in refused.stderr
+    assert refused.returncode == 1 and "answered 401" in refused.stderr and "--local" in refused.stderr
     other = Settings(data_dir=tmp_path / "data", store=tmp_path / "chroma", collection="other")
     Ingestor(other).ingest([RELEASES], report=lambda m: None, progress=False)
     local = _cli_ask(other, url, FUNDERS, "--mode", "extractive")
-    assert local.returncode == 0 and "answered by the server" not in local.stderr and "Social Welfare" in local.stdout
+    assert local.returncode == 0 and "Social Welfare" in local.stdout, local.stderr
+    assert f"the server at {url} serves another store; answering here" in local.stderr
+    assert "answered by the server" not in local.stderr
