@@ -37,12 +37,12 @@ def store_id(settings: Settings, create: bool = False) -> str:
         where = f"{settings.chroma_host}:{settings.chroma_port}"
     else:
         token = settings.store / STORE_TOKEN
-        if create and not token.exists():
-            settings.store.mkdir(parents=True, exist_ok=True)
-            token.write_text(secrets.token_hex(16))
         try:
+            if create and not token.exists():
+                settings.store.mkdir(parents=True, exist_ok=True)
+                token.write_text(secrets.token_hex(16))
             where = token.read_text().strip()
-        except OSError:
+        except OSError:  # a read-only store serves on: no CLI is sent to it
             return ""
     return hashlib.sha256(f"{where}\n{settings.collection}".encode()).hexdigest()[:16]
 
