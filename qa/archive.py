@@ -216,6 +216,7 @@ class ArchiveQA:
 
     def stream(self, question: str, history: list[dict] | None = None, *, mode: str | None = None,
                k: int | None = None, filters: Filters | None = None) -> Iterator[Retrieved | str | Answer]:
+        started = time.perf_counter()  # timings count the planning too: the asker waits for it
         question = self.bot.validate(question)
         filters = (filters or Filters()).checked()
         # With the model, the question is planned in its standalone English form: a follow-up rewritten with its
@@ -226,17 +227,17 @@ class ArchiveQA:
         english = understood.english if understood else question
         found = plan(english, filters, self.bot if llm else None)
         if found is None or history and not llm and not (found.subject or found.filters != filters):
-            for item in self.bot.stream(question, history, mode=mode, k=k, filters=filters, understood=understood):
+            for item in self.bot.stream(question, history, mode=mode, k=k, filters=filters, understood=understood,
+                                        started=started):
                 if isinstance(item, Answer) and item.abstained and filters.active:
                     item = item.model_copy(update={"text": f"{item.text} {self.searched(filters)}"})
                 yield item
             return
-        started = time.perf_counter()
         covered = self._releases(found.filters)
         if found.kind == "compare":
             holding = [r for r in covered if self.best(found, r) is not None]
             yield from comparison.stream(self.bot, question, found.ask, found.filters, mode, holding,
-                                         self.left_out(found.filters, len(covered)))
+                                         self.left_out(found.filters, len(covered)), started)
             return
         yield Retrieved(question, [], covered, time.perf_counter() - started)
         timings = Timings(retrieval_s=time.perf_counter() - started)
@@ -268,11 +269,13 @@ class ArchiveQA:
                 closing = (f"0 releases hold its words ({releases(len(covered))} checked); the {len(close)} closest"
                            " in meaning are shown, unconfirmed.")
         closing += self.left_out(found.filters, len(covered))
+        if not covered:  # the filters leave no release: none was checked
+            closing = f"{self.bot.prompts.abstain} {self.searched(found.filters)}"
         yield ("\n" if lines else "") + closing  # streamed as the answer's text reads
         # No item is an answer too ("0 releases (1,000 releases checked)"): every release was checked. No count to
-        # add up, and the closest releases shown unconfirmed, are not: the releases do not say.
+        # add up, the closest releases shown unconfirmed, and no release to check, are not: the releases do not say.
         verified = self.bot.verifier.verify("\n".join(lines), passages) if passages else \
-            Verified(closing, [], [], abstained=found.kind == "total")
+            Verified(closing, [], [], abstained=found.kind == "total" or not covered)
         timings.total_s = time.perf_counter() - started
         refused = verified.abstained and not heading
         yield Answer(

@@ -26,7 +26,8 @@ from vectorstore.contacts import EMAIL
 SUPPORT_THRESHOLD = 0.55
 NOT_FOUND = re.compile(r"\bNOT[ _]FOUND\b", re.I)
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
-_NAME = re.compile(r"\b[A-Z][\w-]*")
+# A capitalised word whole, as ``qa.text.words`` splits it: "24-Hour" is a figure's word, not the name "Hour".
+_NAME = re.compile(r"(?<![\w-])[A-Z][\w-]*")
 
 
 @dataclass

@@ -74,10 +74,10 @@ def _not_compared(more: int) -> str:
 
 
 def stream(bot: ReleaseQA, question: str, asked: str, filters: Filters, mode: str | None, holding: list[str],
-           left_out: str) -> Iterator[Retrieved | str | Answer]:
+           left_out: str, started: float) -> Iterator[Retrieved | str | Answer]:
     """Each release holding what is compared answers ``asked`` on its own (within ``filters``); lines stream as
-    releases answer. ``left_out``: what the filters left out, said at the end."""
-    started = time.perf_counter()
+    releases answer. ``left_out``: what the filters left out, said at the end; ``started``: when the question came
+    (``time.perf_counter()``), which the timings count from."""
     candidates = holding[:bot.settings.compare_max_releases]
     yield Retrieved(question, [], candidates, time.perf_counter() - started)
     timings = Timings(retrieval_s=time.perf_counter() - started, new_prompt_tokens=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -106,7 +106,8 @@ class ReleaseQA:
                         model = Path(self._llm.model_path).stat()
                         self._prompt_cache = PromptStateCache(
                             self.settings.data_dir / "prompt-states",
-                            f"{self._llm.model_path} {model.st_size} {model.st_mtime_ns} ctx={self.settings.llm_context}",
+                            f"{self._llm.model_path} {model.st_size} {model.st_mtime_ns} ctx={self.settings.llm_context} "
+                            f"kv={self.settings.llm_kv_cache}",
                             self.settings.prompt_cache_mb << 20)
                     self._warm_up()
             return self._llm
@@ -123,28 +124,36 @@ class ReleaseQA:
             next(stream, None)
             stream.close()
 
-    def warm_prompt_states(self) -> int:
-        """Compute the prompt state of every release not yet cached (~15 s each; run it in the background).
+    def warm_prompt_states(self, releases: list[str] | None = None, progress: Callable[[int, int], None] | None = None,
+                           ) -> int:
+        """Compute the prompt states of ``releases`` (default: every release) that are not saved, while they fit the
+        disk budget; returns how many were computed (~10 s each on 2 cores).
 
-        Uses only idle time: a waiting question interrupts it within one piece of evaluation (~1.5 s).
-        Only for corpora of at most ``prompt_cache_warm_releases``; larger ones fill the cache as asked.
+        Uses only idle time: a waiting question interrupts it within one piece of evaluation (~1 s), and it goes on
+        afterwards. ``progress(done, total)`` is told after each release. Saved states stay on disk: it resumes.
         """
         self.load_llm()
-        releases = sorted(self.retriever.texts)
-        if self._prompt_cache is None or len(releases) > self.settings.prompt_cache_warm_releases:
+        if self._prompt_cache is None:
             return 0
+        todo = [prefix for release_id in (releases if releases is not None else sorted(self.retriever.texts))
+                if (whole := self._whole_release(release_id)) is not None
+                and not self._prompt_cache.saved(prefix := self._release_prefix(whole))]
         computed = 0
-        for release_id in releases:
-            whole = self._whole_release(release_id)
-            while whole is not None:  # only in idle time: a question interrupts it and it starts over afterwards
+        for done, prefix in enumerate(todo, start=1):
+            if not self._prompt_cache.room():
+                log.info("the prompt-state budget (RELEASEBOT_PROMPT_CACHE_MB=%d) is full: %d of %d releases are "
+                         "left without a saved state", self.settings.prompt_cache_mb, len(todo) - done + 1, len(todo))
+                break
+            while True:  # only in idle time: a question interrupts it and it starts over afterwards
                 with self._llm_lock.when_idle() as got:
-                    done = self._prompt_cache.prepare(
-                        self._llm._model, self._release_prefix(whole), interrupted=lambda: self._llm_lock.wanted,
-                    ) if got else "interrupted"
-                if done != "interrupted":
-                    computed += done == "computed"
+                    how = self._prompt_cache.prepare(self._llm._model, prefix, interrupted=lambda: self._llm_lock.wanted) \
+                        if got else "interrupted"
+                if how != "interrupted":
+                    computed += how == "computed"
                     break
                 time.sleep(IDLE_POLL_S)
+            if progress is not None:
+                progress(done, len(todo))
         return computed
 
     @property
@@ -264,12 +273,13 @@ class ReleaseQA:
 
     def stream(self, question: str, history: list[dict] | None = None, *, mode: Mode | None = None,
                k: int | None = None, filters: Filters | None = None, understood: Understood | None = None,
-               ) -> Iterator[Retrieved | str | Answer]:
-        """Yield ``Retrieved`` (the sources), then answer text deltas, then the verified ``Answer``.
+               started: float | None = None) -> Iterator[Retrieved | str | Answer]:
+        """Yield ``Retrieved`` (the sources), then answer text deltas, then the verified ``Answer``. ``understood``: the
+        question already understood, at ``started`` (``time.perf_counter()``), which the timings then count from.
 
         A question in another language is answered in it: the English answer is checked first, then translated, so
         its text comes in one piece after the check rather than as it is written."""
-        started = time.perf_counter()
+        started = started or time.perf_counter()
         mode = mode or self.settings.mode
         question = self.validate(question)
         if mode == "llm":
@@ -326,13 +336,16 @@ class ReleaseQA:
         return answer
 
     def _answer_passages(self, passages: list[Passage]) -> list[Passage]:
-        """Evidence from one release becomes that whole release, answered over its cached prompt state."""
+        """Evidence from one release becomes that whole release, answered over its prompt state (computed now, ~10 s,
+        if not saved: on 2 cores the sentence evidence costs about as much to read, and is answered worse)."""
         if self._prompt_cache is None or not passages or (
                 len(passages) > 1 and passages[0].score - passages[1].score < SINGLE_RELEASE_MARGIN):
             return passages
         best = passages[0]
         whole = self._whole_release(best.release_id)
-        return [replace(whole, focus=best.focus, score=best.score)] if whole else passages
+        if whole is None:
+            return passages
+        return [replace(whole, focus=best.focus, score=best.score)]
 
     def _whole_release(self, release_id: str) -> Passage | None:
         """A release as one passage, if short enough to keep a prompt state of (~4 characters a token)."""

@@ -132,11 +132,21 @@ def build_llm(settings: Settings) -> LLM:
             model_path=str(path), temperature=0.0, max_new_tokens=settings.max_answer_tokens,
             context_window=settings.llm_context,
             generate_kwargs={"stop": CHATML_STOP, "top_k": 1, "repeat_penalty": 1.0},
-            model_kwargs={"n_threads": settings.llm_threads, "n_batch": 512},
+            model_kwargs={"n_threads": settings.llm_threads, "n_batch": 512, **_kv_cache(settings.llm_kv_cache)},
             messages_to_prompt=messages_to_chatml, completion_to_prompt=completion_to_chatml, verbose=False,
         )
     except (ValueError, RuntimeError) as exc:
         raise ModelUnavailableError(f"llama.cpp could not load {path}: {exc}") from exc
+
+
+def _kv_cache(kind: str) -> dict:
+    """llama.cpp's arguments for a KV cache of this type (a quantised V cache needs flash attention)."""
+    if kind == "f16":
+        return {}
+    import llama_cpp
+
+    ggml_type = {"q8_0": llama_cpp.GGML_TYPE_Q8_0}[kind]
+    return {"type_k": ggml_type, "type_v": ggml_type, "flash_attn": True}
 
 
 def model_name(settings: Settings) -> str:

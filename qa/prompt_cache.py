@@ -39,6 +39,15 @@ class PromptStateCache:
         digest = hashlib.sha256(f"{self.model_key}\0{prefix}".encode()).hexdigest()[:32]
         return self.directory / f"{digest}.npz"
 
+    def saved(self, prefix: str) -> bool:
+        """Whether the state of ``prefix`` is on disk."""
+        return self._path(prefix).exists()
+
+    def room(self) -> bool:
+        """Whether another state fits the budget without evicting one (states are of about one size)."""
+        sizes = [path.stat().st_size for path in self.directory.glob("*.npz")] if self.directory.exists() else []
+        return not sizes or sum(sizes) + max(sizes) <= self.capacity_bytes
+
     def prepare(self, llama: Llama, prefix: str, interrupted: Callable[[], bool] | None = None) -> str:
         """Leave ``prefix`` evaluated in llama's context; returns how: "current", "restored" or "computed"
         ("interrupted" when ``interrupted()`` turned true between two pieces of evaluation: nothing is saved).

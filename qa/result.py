@@ -17,6 +17,7 @@ def result_record(answer: dict) -> dict:
         ],
         "retrieved": answer.get("retrieved", []),
         "latency_s": round(timings.get("total_s", 0.0), 3),
+        "retrieval_s": round(timings.get("retrieval_s", 0.0), 3),
         "ttft_s": None if ttft is None else round(ttft, 3),
         "new_prompt_tokens": timings.get("new_prompt_tokens"),
     }

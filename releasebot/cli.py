@@ -29,6 +29,9 @@ def ingest(
     prune: Annotated[bool, typer.Option(help="Delete stored releases whose files are gone.")] = False,
     wait: Annotated[float, typer.Option(min=0, help="Seconds to wait for another ingest into the same store; "
                                                     "then exit 75. 0: refuse at once.")] = 600,
+    prompt_states: Annotated[bool, typer.Option(help="Then compute every release's prompt state (~10 s each on 2 "
+                                                      "cores; resumable), which the server otherwise computes in the "
+                                                      "background.")] = False,
 ) -> None:
     """Clean, chunk, embed and store releases; unchanged releases are not rewritten."""
     from vectorstore.ingest import IngestBusyError, Ingestor
@@ -42,6 +45,28 @@ def ingest(
     except StoreUnavailableError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(summary.line())
+    if prompt_states:
+        _prepare_prompt_states(settings)
+
+
+def _prepare_prompt_states(settings) -> None:
+    """Every release's prompt state within the disk budget, with a progress bar."""
+    from tqdm import tqdm
+
+    from qa import ReleaseQA
+    from qa.errors import USER_ERRORS
+
+    try:
+        bot = ReleaseQA.from_settings(settings, load_llm=True)
+    except USER_ERRORS as exc:
+        raise _fail(str(exc)) from exc
+    with tqdm(desc="prompt states", unit="release") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        computed = bot.warm_prompt_states(progress=progress)
+    typer.echo(f"prompt states computed: {computed} (budget RELEASEBOT_PROMPT_CACHE_MB={settings.prompt_cache_mb})")
 
 
 @app.command()

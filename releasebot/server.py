@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 def build_bot(settings: Settings) -> ReleaseQA:
     """The pipeline, with the model loaded now; if it cannot load, the chat and the API say why when asked.
 
-    The releases' prompt states are computed in the background (small corpora; the first start only).
+    The releases' prompt states are computed in the background, within their disk budget (saved ones are kept: it resumes).
     """
     try:
         bot = ReleaseQA.from_settings(settings)

@@ -313,3 +313,14 @@ def test_the_ledes_evidence_window_reaches_the_next_paragraph(bundled_store):
     assert 1 in workshop.focus and 2 not in workshop.focus and [s.index for s in workshop.sentences][:2] == [1, 2]
     assert workshop.sentences[0].paragraph != workshop.sentences[1].paragraph
     assert "Yunnan" in workshop.sentences[1].text
+
+
+def test_a_claims_names_are_whole_words_as_the_release_is_read():
+    """A capitalised word after a figure ("24-Hour") is one word with it, as the release's words are read: it is no
+    name "Hour" that the release would lack (a list item quoting a title was refused for it)."""
+    from qa.citations import names
+    from qa.text import words
+
+    title = "Jamaica Launches 24-Hour Hotline, says the Counter-Trafficking Unit of Timor-Leste"
+    assert names(title) == {"launches", "hotline", "counter-trafficking", "unit", "timor-leste"}
+    assert names(title) <= set(words(title))

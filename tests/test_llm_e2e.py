@@ -44,6 +44,7 @@ def test_follow_up_is_resolved_through_history(bot):
 
 def test_question_on_a_cached_release_reads_only_its_own_tokens(bot):
     bot.ask("Who funded the Macao trainings?")
+    assert bot.warm_prompt_states([MACAO]) == 0  # computed for that question, saved: not computed again
     answer = bot.ask("How many social workers were trained in Macao?")
     assert answer.timings.prompt_state in ("current", "restored")
     assert answer.timings.new_prompt_tokens < 40 < answer.timings.prompt_tokens
@@ -51,6 +52,19 @@ def test_question_on_a_cached_release_reads_only_its_own_tokens(bot):
     [citation] = answer.citations
     assert "70 social workers" in citation.sentence and citation.sentence in citation.text
     assert len(citation.text) < len(bot.retriever.texts[MACAO]) / 2  # the cited lines, not the whole release
+
+
+def test_prompt_states_are_computed_ahead_within_their_disk_budget(bundled_store, tmp_path):
+    """What `releasebot serve` runs in the background and `ingest --prompt-states` in front: it stops at the budget."""
+    model = bundled_model_path(Settings().data_dir)
+    budget = bundled_store.model_copy(update={"model_path": model, "data_dir": tmp_path, "prompt_cache_mb": 16})
+    fresh = ReleaseQA.from_settings(budget)  # ~9 MB a release at q8_0, and the system prompt's state
+    seen = []
+    assert fresh.warm_prompt_states(progress=lambda done, total: seen.append((done, total))) == 1
+    assert seen == [(1, len(fresh.retriever.texts))]
+    assert fresh.warm_prompt_states() == 0  # full: nothing evicted to make room
+    answer = fresh.ask("Who funded the Macao trainings?")  # the first release in order, whose state was computed
+    assert answer.timings.prompt_state in ("current", "restored") and not answer.abstained
 
 
 def test_comparison_answers_each_release_side_by_side_over_its_prompt_state(bot):

@@ -90,3 +90,27 @@ def test_a_waiting_question_interrupts_the_warm_up_which_saves_nothing(llama, tm
             == "interrupted"
     assert len(pieces) == 3 and not list(tmp_path.glob("*.npz"))  # two pieces evaluated, nothing saved
     assert cache.prepare(llama, long_prefix) == "computed"  # and it starts over once idle
+
+
+def test_the_budget_has_room_until_one_more_state_would_evict_one(llama, tmp_path):
+    PromptStateCache(tmp_path, "model-a", 1 << 30).prepare(llama, PREFIX)
+    one_state = next(tmp_path.glob("*.npz")).stat().st_size
+    assert PromptStateCache(tmp_path, "model-a", int(one_state * 2.5)).room()
+    assert not PromptStateCache(tmp_path, "model-a", int(one_state * 1.5)).room()
+    assert PromptStateCache(tmp_path / "none", "model-a", 1).room()
+
+
+def test_a_quantised_kv_cache_halves_the_state_and_restores_identically(llama, tmp_path):
+    from qa.llm import _kv_cache
+
+    quantised = Llama(str(bundled_model_path(Settings().data_dir)), n_ctx=512, n_threads=2, verbose=False,
+                      **_kv_cache("q8_0"))
+    PromptStateCache(tmp_path / "f16", "model-a", 1 << 30).prepare(llama, PREFIX)
+    cache = PromptStateCache(tmp_path / "q8", "model-a", 1 << 30)
+    cache.prepare(quantised, PREFIX)
+    computed = _continue(quantised, PREFIX + " Paris? Say it")
+    quantised.reset()
+    assert cache.prepare(quantised, PREFIX) == "restored"
+    assert _continue(quantised, PREFIX + " Paris? Say it") == computed
+    [f16], [q8] = (list((tmp_path / name).glob("*.npz")) for name in ("f16", "q8"))
+    assert q8.stat().st_size < 0.6 * f16.stat().st_size
