@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     prompt_cache: bool = Field(default=True, description="Answer single-release questions over a cached release prefix.")
     # q8_0 halves a prompt state (~9 MB for a 630-token release instead of ~17) for ~9 % slower prompt reading.
     llm_kv_cache: Literal["f16", "q8_0"] = Field(default="q8_0", description="llama.cpp's KV cache type (local model).")
-    prompt_cache_mb: int = Field(default=1024, description="Disk for cached prompt states (~9 MB per release at q8_0).")
+    # Room for a 1,000-release archive's states (~10 MB each at q8_0, ~10 GB): a corpus uses ~10 MB a release of it.
+    prompt_cache_mb: int = Field(default=12288, description="Disk for saved prompt states (~10 MB per release at q8_0).")
     prompt_cache_max_tokens: int = Field(default=1500, description="Longer releases get the sentence-evidence prompt.")
     # A comparison asks each release with the model (~1.1 s each on 2 cores): past this many it says so and stops.
     compare_max_releases: int = Field(default=20, ge=1, description="Releases one comparison answers for.")
