@@ -343,9 +343,7 @@ class ReleaseQA:
             return passages
         best = passages[0]
         whole = self._whole_release(best.release_id)
-        if whole is None:
-            return passages
-        return [replace(whole, focus=best.focus, score=best.score)]
+        return [replace(whole, focus=best.focus, score=best.score)] if whole else passages
 
     def _whole_release(self, release_id: str) -> Passage | None:
         """A release as one passage, if short enough to keep a prompt state of (~4 characters a token)."""
