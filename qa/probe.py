@@ -2,12 +2,13 @@
 multilingual Universal Sentence Encoder (``vectorstore.multilingual``) and scored by a softmax fitted on labelled
 questions shipped beside it (``<name>_training.jsonl``, saved as ``<name>_probe.npz``). No pattern of words decides.
 
-``python -m qa.kinds`` (or ``qa.forms``) refits that probe after its examples change; a test checks the shipped ones
-are current.
+``python -m qa.kinds`` (or ``qa.forms``) refits that probe after its examples change; the saved probe keeps the digest
+of the examples it was fitted on, and a test checks it is current.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,6 +34,10 @@ class Probe:
     def saved(self) -> Path:
         return Path(__file__).with_name(f"{self.name}_probe.npz")
 
+    def digest(self) -> str:
+        """The examples' file as it is now, to compare with the one the saved probe was fitted on."""
+        return hashlib.sha256(self.training.read_bytes()).hexdigest()
+
     def examples(self) -> list[dict]:
         return [json.loads(line) for line in self.training.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -49,6 +54,11 @@ class Probe:
         with np.load(self.saved) as saved:
             return saved["weights"], saved["bias"]
 
+    def fitted_on(self) -> str:
+        """The digest of the examples the shipped probe was fitted on."""
+        with np.load(self.saved) as saved:
+            return str(saved["examples"])
+
     def probabilities(self, questions: list[str]) -> np.ndarray:
         """Each question's probability of each label (rows follow ``labels``)."""
         weights, bias = self.weights
@@ -62,6 +72,6 @@ class Probe:
 
     def refit(self) -> None:
         weights, bias = self.fit()
-        np.savez(self.saved, weights=weights, bias=bias)
+        np.savez(self.saved, weights=weights, bias=bias, examples=self.digest())
         self.__dict__.pop("weights", None)
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from qa import forms, kinds
+from vectorstore.multilingual import embed
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -55,9 +56,19 @@ def test_the_model_settles_a_kind_the_probe_is_unsure_of_and_is_not_asked_otherw
 
 @pytest.mark.parametrize("probe", [kinds.PROBE, forms.PROBE], ids=["kinds", "forms"])
 def test_the_shipped_probe_is_the_one_its_examples_fit(probe):
-    weights, bias = probe.fit()
-    shipped, shipped_bias = probe.weights
-    assert np.allclose(weights, shipped, atol=1e-4) and np.allclose(bias, shipped_bias, atol=1e-4)
+    """Fitted on the examples as they are, and reading them as well as a fit made here does. The weights themselves
+    are not compared: a weakly regularised fit over 512 dimensions is not pinned by its examples, and where the
+    optimiser stops moves with the machine's numerics (weights 0.1 apart, probabilities 0.08, on one change of
+    environment)."""
+    assert probe.fitted_on() == probe.digest(), f"examples changed since the probe was fitted: python -m qa.{probe.name}"
+    examples = probe.examples()
+    meanings = embed([e["text"] for e in examples])
+    wanted = np.array([probe.labels.index(e[probe.field]) for e in examples])
+
+    def right(weights, bias):  # the share of examples the probe labels as labelled
+        return np.mean((meanings @ weights.T + bias).argmax(axis=1) == wanted)
+
+    assert right(*probe.weights) >= right(*probe.fit()) - 0.005
 
 
 @pytest.mark.parametrize(("question", "form"), [
