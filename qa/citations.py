@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -72,9 +71,18 @@ class CitationVerifier:
                 pieces.append((strip_markers(text), markers(text)))
         return pieces
 
-    def support(self, claim: str, passage: Passage, claim_vector: np.ndarray, question: str = "",
-                ) -> tuple[float, Sentence]:
-        """How well a passage supports a claim, and its sentence that supports it best.
+    def named(self, passage: Passage) -> tuple[frozenset[str], frozenset[str]]:
+        """The words a passage's release uses (its text, and what the passage shows beside it) and the countries it
+        names or is placed in."""
+        whole = " ".join([passage.title, passage.fields, passage.dates, self.release_text(passage.release_id),
+                          *(s.text for s in passage.sentences)])
+        countries = {name for _, name in country_mentions(whole)} | {country_name(passage.location) or passage.location}
+        return frozenset(words(whole)), frozenset(countries)
+
+    def support(self, claim: str, passage: Passage, claim_vector: np.ndarray, question: str,
+                release: tuple[frozenset[str], frozenset[str]], countries: set[str]) -> tuple[float, Sentence]:
+        """How well a passage supports a claim, and its sentence that supports it best. ``release``: the words its
+        release uses and the countries it names (``named``); ``countries``: those the question asks about.
 
         A claim must be supported by one stretch of the release (a sentence and its neighbours there), not by
         words gathered from sentences far apart: a name from a quote and an address from the contact block.
@@ -88,15 +96,14 @@ class CitationVerifier:
                      for s in passage.sentences if s.text != WITHHELD]
         # A name the claim repeats of the question that the release never uses (anywhere: the passage may be a few of
         # its sentences) is the asker's wording ("OIM" for IOM, "East Timor" for Timor-Leste), not a claim to support.
-        used, named = _named(" ".join([shown, self.release_text(passage.release_id),
-                                       *(s.text for s in passage.sentences)]), passage.location)
+        used, named = release
         askers = set(words(question)) - used
         score, sentence = max((self._support(claim, passage, stretch, similarity, shown, question, askers)
                                for stretch in stretches if stretch),
                               key=lambda found: found[0], default=(0.0, passage.sentences[0]))
         # But a country the question asks about that the release never names (nor is placed in) makes what it says
         # about somewhere else: "How many calls has Jamaica's hotline received?" of a release on Honduras's.
-        if any(name not in named for _, name in country_mentions(question)):
+        if not countries <= named:
             score = min(score, self.threshold - 0.01)
         return score, sentence
 
@@ -145,11 +152,15 @@ class CitationVerifier:
         if not pieces or not passages:
             return Verified("", [], [], abstained=True)
         vectors = self.evidence.embed([text for text, _ in pieces])
+        # Read once per answer, not per claim and passage: a 140-item list is 140 × 140 of them.
+        releases = {p.number: self.named(p) for p in passages}
+        countries = {name for _, name in country_mentions(question or "")}
         claims: list[Claim] = []
         claim_keys: list[list[tuple[int, int]]] = []  # per claim: (passage number, sentence index) it stands on
         cited: dict[tuple[int, int], tuple[float, Sentence]] = {}
         for (text, wanted), vector in zip(pieces, vectors):
-            scores = {p.number: self.support(text, p, vector, question or "") for p in passages}
+            scores = {p.number: self.support(text, p, vector, question or "", releases[p.number], countries)
+                      for p in passages}
             supporting = [n for n, (score, _) in scores.items() if score >= self.threshold]
             valid = [n for n in dict.fromkeys(wanted) if n in by_number]
             keep = [n for n in valid if n in supporting] or (
@@ -179,13 +190,6 @@ class CitationVerifier:
                 span=(sentence.start, sentence.end), score=score,
             ))
         return Verified(render(claims), claims, citations, abstained=False)
-
-
-@lru_cache(maxsize=64)  # a release is checked once per claim of the answer
-def _named(whole: str, location: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The words a release uses and the countries it names or is placed in."""
-    countries = {name for _, name in country_mentions(whole)} | {country_name(location) or location}
-    return frozenset(words(whole)), frozenset(countries)
 
 
 def _stretch(passage: Passage, index: int) -> str:
