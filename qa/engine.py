@@ -24,7 +24,7 @@ from qa.model_lock import ModelLock
 from qa.prompt_cache import PromptStateCache
 from qa.prompts import Prompts
 from qa.retrieval import HybridRetriever
-from qa.text import Sentence, words
+from qa.text import Sentence
 from qa.translation import translate
 from qa.types import RELATIONS, Answer, Described, Filters, QuestionError, Timings
 from qa.understanding import ENGLISH, Understood, language_name, understand
@@ -294,7 +294,7 @@ class ReleaseQA:
         raw = ""
         model = self.model if mode == "llm" else "extractive"
         if mode == "llm":
-            passages = self._answer_passages(standalone, passages)
+            passages = self._answer_passages(passages)
         for delta in (self._generate(standalone, passages, timings) if mode == "llm" else self._extract(passages)):
             raw += delta
             if not translating:
@@ -335,24 +335,15 @@ class ReleaseQA:
             answer = item
         return answer
 
-    def _answer_passages(self, question: str, passages: list[Passage]) -> list[Passage]:
+    def _answer_passages(self, passages: list[Passage]) -> list[Passage]:
         """Evidence from one release becomes that whole release, answered over its prompt state (computed now, ~10 s,
         if not saved: on 2 cores the sentence evidence costs about as much to read, and is answered worse)."""
-        best = self._one_release(question, passages) if self._prompt_cache is not None else None
-        whole = best and self._whole_release(best.release_id)
+        if self._prompt_cache is None or not passages or (
+                len(passages) > 1 and passages[0].score - passages[1].score < SINGLE_RELEASE_MARGIN):
+            return passages
+        best = passages[0]
+        whole = self._whole_release(best.release_id)
         return [replace(whole, focus=best.focus, score=best.score)] if whole else passages
-
-    def _one_release(self, question: str, passages: list[Passage]) -> Passage | None:
-        """The release the evidence is about: the best one when its best sentence leads by SINGLE_RELEASE_MARGIN, or
-        the one holding more of the names the question gives than any other. In a large archive one programme's
-        releases in other places share its sentences, and come as close in score or closer; not its places and
-        people. None when neither tells one release."""
-        if not passages or len(passages) == 1 or passages[0].score - passages[1].score >= SINGLE_RELEASE_MARGIN:
-            return passages[0] if passages else None
-        given = names(question)
-        held = [len(given & set(words(self.retriever.texts[p.release_id]))) for p in passages]
-        most = max(held)
-        return passages[held.index(most)] if most and held.count(most) == 1 else None
 
     def _whole_release(self, release_id: str) -> Passage | None:
         """A release as one passage, if short enough to keep a prompt state of (~4 characters a token)."""
