@@ -60,7 +60,7 @@ def test_the_shipped_probe_is_the_one_its_examples_fit(probe):
     are not compared: a weakly regularised fit over 512 dimensions is not pinned by its examples, and where the
     optimiser stops moves with the machine's numerics (weights 0.1 apart, probabilities 0.08, on one change of
     environment)."""
-    assert probe.fitted_on() == probe.digest(), f"examples changed since the probe was fitted: python -m qa.{probe.name}"
+    assert probe.fitted_on() == probe.digest(), f"its examples changed since it was fitted: python -m qa.{probe.name}"
     examples = probe.examples()
     meanings = embed([e["text"] for e in examples])
     wanted = np.array([probe.labels.index(e[probe.field]) for e in examples])
