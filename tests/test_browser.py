@@ -55,9 +55,10 @@ def test_the_location_and_date_filters_in_the_browser_find_all_four_china_releas
             page.get_by_label("Published on or before").fill("2011-12-31")
 
             def ask(question: str) -> tuple[str, str]:
+                # the new reply by its index: `.last` would match the previous reply's "checked" at once
+                bot = page.locator("[data-testid='bot']").nth(page.locator("[data-testid='bot']").count())
                 message.fill(question)
                 message.press("Enter")
-                bot = page.locator("[data-testid='bot']").last
                 bot.filter(has_text="checked").wait_for(timeout=60_000)
                 page.wait_for_timeout(500)
                 return bot.inner_text(), page.locator("#sources-panel").inner_html()
