@@ -80,8 +80,12 @@ class Passage:
 
     def around(self, index: int) -> list[int]:
         """Positions of the sentence numbered ``index`` in the release and of its neighbours here: the stretch of the
-        release a claim standing on that sentence has behind it."""
-        return [j for j, sentence in enumerate(self.sentences) if abs(sentence.index - index) <= 1]
+        release a claim standing on that sentence has behind it. A contact block stands alone: whom to ask is not what
+        the quote above it says, and the quoted speaker's name does not make the block's address theirs."""
+        near = [j for j, sentence in enumerate(self.sentences) if abs(sentence.index - index) <= 1]
+        blocks = {j for j in near if CONTACT_MARKER.match(self.sentences[j].text)}
+        centre = {j for j in near if self.sentences[j].index == index}
+        return sorted(centre) if centre & blocks else [j for j in near if j not in blocks]
 
     def dated(self, text: str) -> str:
         """``text`` with the date each relative date stands for in this release written in, in square brackets as in

@@ -102,6 +102,19 @@ def test_a_claim_must_stand_on_one_stretch_of_a_release(bundled_store):
     assert bot.verifier.verify("Par Liljert's email address is kgormanbest@iom.int [1].", evidence).abstained
 
 
+def test_a_contact_block_is_a_stretch_of_its_own(bundled_store):
+    """Release 004 ends on Luiz Vieira's quote, then the contact block: the quote beside it does not make Angela
+    Sherwood's address his, while the block itself still answers for her."""
+    bot = _bot(bundled_store)
+    release = next(rid for rid in bot.retriever.texts if rid.startswith("004"))
+    whole = bot.evidence.whole_release(release, bot.retriever.texts, bot.retriever.metadata)
+    assert bot.verifier.verify("Luiz Vieira's email address is asherwood@iom.int [1].", [whole],
+                               "What is Luiz Vieira's email address?").abstained
+    kept = bot.verifier.verify("Angela Sherwood's email address is asherwood@iom.int [1].", [whole],
+                               "What is Angela Sherwood's email address?")
+    assert not kept.abstained and "asherwood@iom.int" in kept.citations[0].sentence
+
+
 def test_not_found_abstains_without_citations(bundled_store):
     answer = _bot(bundled_store, "NOT FOUND").ask("What was IOM's budget in 2015?")
     assert answer.abstained and answer.citations == [] and answer.claims == []
