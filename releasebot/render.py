@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from qa import Answer, Citation
 from qa.evidence import Passage
 from qa.text import releases
+from qa.understanding import language_name
 
 PANEL_EMPTY = "<div class='rb-empty'>Sources for the latest answer appear here.</div>"
 
@@ -102,8 +103,15 @@ def answer_message(answer: Answer, key: str) -> str:
     return "".join(parts)
 
 
-def landing(catalog: dict[str, dict]) -> str:
-    """What the archive holds and what can be asked of it (Markdown, shown once the visitor may see the corpus)."""
+def spoken(codes: list[str]) -> str:
+    """ISO 639-1 codes as a reader says them: "English, French or Spanish"."""
+    names = [language_name(code) for code in codes]
+    return f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else "".join(names)
+
+
+def landing(catalog: dict[str, dict], languages: list[str]) -> str:
+    """What the archive holds and what can be asked of it, and in which languages (ISO 639-1 codes: Markdown, shown
+    once the visitor may see the corpus)."""
     if not catalog:
         return "The archive is empty: add releases under *Add releases* below, or run `releasebot ingest`."
     countries = Counter(m.get("country") for m in catalog.values() if m.get("country"))
@@ -118,7 +126,8 @@ def landing(catalog: dict[str, dict]) -> str:
             + f"; {when} ({dated} with a known date).\n\n"
             "Ask a fact (*who funded…, how many…, how do I reach…*), then follow up; ask across the archive "
             "(*which releases mention…, list the trainings in 2011, how many… in total*), or side by side "
-            "(*which ministry co-organised each training?*). Questions are answered in English. "
+            f"(*which ministry co-organised each training?*). Ask in {spoken(languages)}: the answer comes in the question's "
+            "language. "
             "Filters (country, releases, dates) are under *Settings and filters*.")
 
 

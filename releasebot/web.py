@@ -122,7 +122,7 @@ class ChatApp:
         """Each page, once its visitor may see it (after login): what the archive holds, and the filters' choices
         now (not at start-up: releases added since are there, and the login page holds nothing of the corpus)."""
         releases, places = self.release_choices()
-        return (render.landing(self.bot.retriever.metadata), gr.update(choices=releases),
+        return (render.landing(self.bot.retriever.metadata, self.bot.settings.languages), gr.update(choices=releases),
                 gr.update(choices=places, value=""))
 
     def may_change(self, request: gr.Request | None, credential: str | None) -> bool:

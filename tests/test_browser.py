@@ -99,7 +99,9 @@ def test_on_a_phone_the_sources_come_under_the_answer_and_each_marker_opens_its_
     with sync_playwright() as playwright:
         browser, page = _page(playwright, url, 390)
         try:
-            assert "archive holds 5 releases about 2 countries" in page.locator("#landing").inner_text()
+            landing = page.locator("#landing").inner_text()
+            assert "archive holds 5 releases about 2 countries" in landing
+            assert "Ask in English, French, Spanish, Chinese" in landing  # the settings' languages, answered in
             page.get_by_text("Who funded the Macao trainings?", exact=True).first.click()
             first = page.locator("[data-testid='bot']").nth(0)  # a locator is lazy: .last would move on
             first.locator(".rb-sources .rb-source").first.wait_for(timeout=60_000)
