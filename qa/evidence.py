@@ -238,18 +238,16 @@ class EvidenceSelector:
 
     def uncovered(self, question: str, claims: list[str], passages: list[Passage]) -> list[tuple[Passage, Sentence]]:
         """Evidence sentences as relevant as the best one, away from every sentence the claims came from, in the
-        releases the claims came from (another release's sentence is another event, not a missing item), and either
-        nearer in meaning to what the claims say than to the question, or nearer the question than the claims."""
+        releases the claims came from (another release's sentence is another event, not a missing item), nearer in
+        meaning to what the claims say than to the question."""
         focus = sorted(((score, p, s) for p in passages for s in p.sentences
                         if (score := p.focus.get(s.index)) is not None), key=lambda item: -item[0])
         if not focus or not claims:
             return []
         sentences = [(p, s) for p in passages for s in p.sentences]
-        vectors, claim_vectors, question_vector = self.embed([s.text for _, s in sentences]), self.embed(claims), \
-            self.embed([question])[0]
-        likeness = vectors @ claim_vectors.T  # sentences × claims
-        asked = vectors @ question_vector
-        answered = float((claim_vectors @ question_vector).max())  # how near the answer comes to the question
+        vectors = self.embed([s.text for _, s in sentences])
+        likeness = vectors @ self.embed(claims).T  # sentences × claims
+        asked = vectors @ self.embed([question])[0]
         position = {(p.number, s.index): i for i, (p, s) in enumerate(sentences)}
         used = {(sentences[i][0].number, sentences[i][1].index) for i in likeness.argmax(axis=0)}
         cited = {number for number, _ in used}
@@ -264,12 +262,12 @@ class EvidenceSelector:
             facts = terms - wanted
             stated = not facts or len(facts & said) / len(facts) >= 0.3
             near_used = any((passage.number, sentence.index + d) in used for d in (-1, 0, 1))
-            # Added is another item of the answer, nearer what its claims say than the question (a second funder), or
-            # what the answer missed, nearer the question than the answer comes ("two groups of 35" under "70 social
-            # workers" for "how big were the health care groups"). Not a sentence between: more on the question's
-            # subject than the answer, less on point (the lede on Macao's casinos, for "Who financed the training?").
+            # Another item of the answer says what its claims say (a second funder's sentence is nearer "funded by the
+            # Social Welfare Bureau" than the question); a sentence nearer the question is more about its subject
+            # (the lede on Macao's casinos, for "Who financed the training in Macao?").
             i = position[(passage.number, sentence.index)]
-            relevant = likeness[i].max() > asked[i] or asked[i] > answered
-            if not (stated or near_used) and relevant and len(wanted & terms) >= best_match and passage.number in cited:
+            another_item = likeness[i].max() > asked[i]
+            if not (stated or near_used) and another_item and len(wanted & terms) >= best_match \
+                    and passage.number in cited:
                 missing.append((passage, sentence))
         return missing
