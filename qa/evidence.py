@@ -238,18 +238,14 @@ class EvidenceSelector:
 
     def uncovered(self, question: str, claims: list[str], passages: list[Passage]) -> list[tuple[Passage, Sentence]]:
         """Evidence sentences as relevant as the best one, away from every sentence the claims came from, in the
-        releases the claims came from (another release's sentence is another event, not a missing item), nearer in
-        meaning to what the claims say than to the question."""
+        releases the claims came from (another release's sentence is another event, not a missing item)."""
         focus = sorted(((score, p, s) for p in passages for s in p.sentences
                         if (score := p.focus.get(s.index)) is not None), key=lambda item: -item[0])
         if not focus or not claims:
             return []
         sentences = [(p, s) for p in passages for s in p.sentences]
-        vectors = self.embed([s.text for _, s in sentences])
-        likeness = vectors @ self.embed(claims).T  # sentences × claims
-        asked = vectors @ self.embed([question])[0]
-        position = {(p.number, s.index): i for i, (p, s) in enumerate(sentences)}
-        used = {(sentences[i][0].number, sentences[i][1].index) for i in likeness.argmax(axis=0)}
+        nearest = (self.embed([s.text for _, s in sentences]) @ self.embed(claims).T).argmax(axis=0)
+        used = {(sentences[i][0].number, sentences[i][1].index) for i in nearest}
         cited = {number for number, _ in used}
         wanted, said = set(content_terms(question)), {t for claim in claims for t in content_terms(claim)}
         best_score, _, best = focus[0]
@@ -262,12 +258,6 @@ class EvidenceSelector:
             facts = terms - wanted
             stated = not facts or len(facts & said) / len(facts) >= 0.3
             near_used = any((passage.number, sentence.index + d) in used for d in (-1, 0, 1))
-            # Another item of the answer says what its claims say (a second funder's sentence is nearer "funded by the
-            # Social Welfare Bureau" than the question); a sentence nearer the question is more about its subject
-            # (the lede on Macao's casinos, for "Who financed the training in Macao?").
-            i = position[(passage.number, sentence.index)]
-            another_item = likeness[i].max() > asked[i]
-            if not (stated or near_used) and another_item and len(wanted & terms) >= best_match \
-                    and passage.number in cited:
+            if not (stated or near_used) and len(wanted & terms) >= best_match and passage.number in cited:
                 missing.append((passage, sentence))
         return missing
