@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import json
@@ -171,18 +172,36 @@ def server_errors(settings: Settings) -> Iterator[None]:
             " check RELEASEBOT_OPENAI_MODEL and RELEASEBOT_OPENAI_API_KEY, or use --mode extractive") from exc
 
 
+@functools.cache
+def _chat_formatter(template: str, eos: str, bos: str):
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+
+
+def chat_prompt(llama, messages: Sequence[ChatMessage]) -> str:
+    """``messages`` as the GGUF's own chat template writes them, as ``create_chat_completion`` would (Qwen's adds its
+    default system turn): the JSON replies are prompted with it, so a saved state of its start is found there."""
+    def text(token: int) -> str:
+        return llama._model.token_get_text(token) if token != -1 else ""
+
+    formatter = _chat_formatter(llama.metadata["tokenizer.chat_template"], text(llama.token_eos()),
+                                text(llama.token_bos()))
+    return formatter(messages=[{"role": m.role.value, "content": m.content} for m in messages]).prompt
+
+
 def chat_json(llm: LLM, settings: Settings, messages: Sequence[ChatMessage], schema: dict) -> dict:
     """The model's reply constrained to a JSON schema: llama.cpp compiles the schema to a grammar; an
     OpenAI-compatible server is asked for it; any other model is asked plainly. The caller holds the model lock."""
+    from llama_cpp import LlamaGrammar
     from llama_index.llms.llama_cpp import LlamaCPP
 
     with server_errors(settings):
         if isinstance(llm, LlamaCPP):
-            reply = llm._model.create_chat_completion(
-                messages=[{"role": m.role.value, "content": m.content} for m in messages], temperature=0.0,
-                max_tokens=settings.max_answer_tokens * 2, stop=CHATML_STOP,
-                response_format={"type": "json_object", "schema": schema})
-            text = reply["choices"][0]["message"]["content"]
+            reply = llm._model.create_completion(
+                chat_prompt(llm._model, messages), temperature=0.0, max_tokens=settings.max_answer_tokens * 2,
+                stop=CHATML_STOP, grammar=LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False))
+            text = reply["choices"][0]["text"]
         else:
             asked = {"response_format": {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}} \
                 if settings.llm_backend == "openai" else {}

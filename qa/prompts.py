@@ -27,6 +27,9 @@ class Prompts:
     subject: PromptTemplate
     scope: PromptTemplate
     abstain: str
+    # The decline in other languages ("abstain.fr.txt": ISO 639-1 code), written once rather than translated by the
+    # model for every declined question (~2.5 s, and the 1.5B model's wording of it is poor).
+    abstain_in: dict[str, str]
 
     @classmethod
     def load(cls, directory: Path) -> "Prompts":
@@ -41,6 +44,8 @@ class Prompts:
             condense=PromptTemplate(texts["condense"]), translate=PromptTemplate(texts["translate"]),
             subject=PromptTemplate(texts["subject"]),
             scope=PromptTemplate(texts["scope"]), abstain=texts["abstain"],
+            abstain_in={path.name.split(".")[1]: path.read_text(encoding="utf-8").strip()
+                        for path in sorted(directory.glob("abstain.*.txt"))},
         )
 
     def sources(self, passages: list[Passage]) -> str:

@@ -6,7 +6,7 @@ import pytest
 
 from config import Settings
 from qa import ReleaseQA
-from qa.llm import bundled_model_path
+from qa.llm import bundled_model_path, chat_prompt
 
 pytestmark = pytest.mark.llm
 MACAO = "000_899311ac7e93267d"
@@ -88,6 +88,32 @@ def test_a_question_in_french_is_answered_in_french_over_the_english_release(bot
     [citation] = answer.citations
     assert citation.source == MACAO and "70 social workers" in citation.sentence  # the evidence stays English
 
+
+def test_a_question_in_spanish_the_releases_do_not_answer_is_declined_in_spanish(bot):
+    answer = bot.ask("¿Cuál fue el presupuesto de la OIM en 2015?")
+    assert answer.language == "es" and answer.abstained and answer.citations == []
+    assert answer.text == bot.prompts.abstain_in["es"]  # as written in prompts/, not the model's wording of it
+
+
+def test_a_json_reply_reads_its_fixed_instruction_from_a_saved_state(bot, monkeypatch):
+    """The translation prompt's instruction is the same for every question in a language: its state is saved once
+    and restored, so llama.cpp reads only the sentences, even after a question has left a release in its context."""
+    from qa.engine import QUESTION_SLOT, fixed_part
+
+    llama = bot.load_llm()._model
+    question = "Combien de travailleurs sociaux ont été formés à Macao ?"
+    fixed = fixed_part(llama, bot.prompts.translate_messages([QUESTION_SLOT], "English"))
+    whole = chat_prompt(llama, bot.prompts.translate_messages([question], "English"))
+    read = []
+    evaluate = llama.eval
+    monkeypatch.setattr(llama, "eval", lambda tokens: (read.append(len(tokens)), evaluate(tokens))[1])
+    for _ in range(2):
+        bot.ask("How many social workers were trained in Macao?")  # the context now holds a release instead
+        read.clear()
+        assert bot._model_translation([question], "en")
+        assert bot._prompt_cache.saved(fixed)
+    new = len(bot._prompt_cache.tokens(llama, whole)) - len(bot._prompt_cache.tokens(llama, fixed))
+    assert read[0] == new < 40  # the prompt's first evaluation: its sentence, not the instruction's ~80 tokens
 
 
 @pytest.mark.parametrize("question", ["Which releases involve Timor-Leste?", "¿Qué comunicados tratan de Timor-Leste?"])
