@@ -28,7 +28,6 @@ from qa.evidence import Passage, published
 from qa.kinds import FACT, kind_of
 from qa.text import Sentence, content_terms, releases
 from qa.types import Answer, Described, Filters, Timings
-from qa.understanding import ENGLISH
 from vectorstore.catalog import MONTHS, country_name
 
 log = logging.getLogger(__name__)
@@ -242,12 +241,6 @@ class ArchiveQA:
             return
         yield Retrieved(question, [], covered, time.perf_counter() - started)
         timings = Timings(retrieval_s=time.perf_counter() - started)
-        language = understood.language if understood and understood.translated and llm else ENGLISH
-
-        def said(text: str) -> str:
-            """The answer's own words in the asker's language; the items stay the releases' quoted sentences."""
-            return text if language == ENGLISH else self.bot.translated([text], language)[0]
-
         items = self._total(found, covered) if found.kind == "total" else self._items(found, covered)
         passages, lines, values, heading = [], [], [], ""
 
@@ -269,7 +262,7 @@ class ArchiveQA:
             # marked as unconfirmed.
             close = membership.closest(self.bot, found.about, found.filters, self.bot.settings.collection_closest)
             if close:
-                heading = said(f"No release holds the words of “{found.about}”. Closest in meaning, not confirmed:")
+                heading = f"No release holds the words of “{found.about}”. Closest in meaning, not confirmed:"
                 yield heading + "\n"
                 for candidate in close:
                     yield from shown(*self._item(candidate.release_id, candidate.score, candidate.sentence))
@@ -277,9 +270,7 @@ class ArchiveQA:
                            " in meaning are shown, unconfirmed.")
         closing += self.left_out(found.filters, len(covered))
         if not covered:  # the filters leave no release: none was checked
-            closing = f"{self.bot.decline(language)} {said(self.searched(found.filters))}"
-        else:
-            closing = said(closing)
+            closing = f"{self.bot.prompts.abstain} {self.searched(found.filters)}"
         yield ("\n" if lines else "") + closing  # streamed as the answer's text reads
         # No item is an answer too ("0 releases (1,000 releases checked)"): every release was checked. No count to
         # add up, the closest releases shown unconfirmed, and no release to check, are not: the releases do not say.
@@ -288,8 +279,8 @@ class ArchiveQA:
         timings.total_s = time.perf_counter() - started
         refused = verified.abstained and not heading
         yield Answer(
-            question=question, standalone_question=english, language=language,
-            text=self.bot.decline(language) if refused and passages else "\n".join(
+            question=question, standalone_question=english,
+            text=self.bot.prompts.abstain if refused and passages else "\n".join(
                 [*filter(None, [heading]), *(f"- {render([claim])}" for claim in verified.claims), closing]),
             citations=[] if refused else verified.citations, claims=[] if refused else verified.claims,
             abstained=verified.abstained or bool(heading), retrieved=[p.release_id for p in passages],

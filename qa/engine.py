@@ -252,16 +252,16 @@ class ReleaseQA:
             return None
         return described.model_copy(update={"subject": " ".join(described.subject.split())})
 
-    def translated(self, sentences: list[str], language: str) -> list[str]:
+    def _translate(self, sentences: list[str], language: str) -> list[str]:
         """Sentences in ``language``, each where the model's translation is faithful (``qa.translation``); the rest
         stay in English."""
         return translate(sentences, lambda texts: self._model_translation(texts, language))
 
-    def decline(self, language: str) -> str:
+    def _decline(self, language: str) -> str:
         """The decline in ``language``: as written in ``prompts/``, else the model's faithful translation of it (kept
         for the next time), else in English."""
         if language not in self._declines:
-            self._declines[language] = self.translated([self.prompts.abstain], language)[0]
+            self._declines[language] = self._translate([self.prompts.abstain], language)[0]
         return self._declines[language]
 
     def retrieve(self, standalone: str, k: int | None = None, filters: Filters | None = None,
@@ -337,8 +337,8 @@ class ReleaseQA:
         claims, text = verified.claims, self.prompts.abstain if verified.abstained else verified.text
         if translating:
             claims = [claim.model_copy(update={"text": shown}) for claim, shown in zip(
-                claims, self.translated([claim.text for claim in claims], understood.language))]
-            text = self.decline(understood.language) if verified.abstained else render(claims)
+                claims, self._translate([claim.text for claim in claims], understood.language))]
+            text = self._decline(understood.language) if verified.abstained else render(claims)
             timings.ttft_s = time.perf_counter() - started
             yield text
         timings.total_s = time.perf_counter() - started
