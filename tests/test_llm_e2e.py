@@ -116,7 +116,8 @@ def test_a_json_reply_reads_its_fixed_instruction_from_a_saved_state(bot, monkey
     assert read[0] == new < 40  # the prompt's first evaluation: its sentence, not the instruction's ~80 tokens
 
 
-@pytest.mark.parametrize("question", ["Which releases involve Timor-Leste?", "¿Qué comunicados tratan de Timor-Leste?"])
+@pytest.mark.parametrize("question", ["Which releases involve Timor-Leste?",
+                                      "¿Qué comunicados de prensa hablan de Timor-Leste?"])
 def test_a_collection_question_whose_subject_is_a_country_in_any_wording(bot, question):
     """Not an event word in sight: the kind is read by meaning, the model names what a release must talk about, and
     every release is checked for it; the Spanish question through its English form."""
@@ -124,5 +125,6 @@ def test_a_collection_question_whose_subject_is_a_country_in_any_wording(bot, qu
 
     answer = ArchiveQA(bot).ask(question)
     assert answer.model == "archive" and not answer.abstained, answer.text
+    assert (answer.standalone_question == question) == question.startswith("Which")  # the Spanish one translated
     assert [c.source[:3] for c in answer.citations] == ["004"], answer.text
     assert answer.text.splitlines()[-1].startswith("1 release ("), answer.text  # a filter on the country, or not
