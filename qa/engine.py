@@ -47,9 +47,11 @@ QUESTION_SLOT = "\x00question\x00"
 IDLE_POLL_S = 0.25
 
 
-def fixed_part(llama: Llama, messages: list) -> str:
-    """The chat prompt of ``messages`` up to QUESTION_SLOT (trailing space left off, as it merges into what follows)."""
-    return chat_prompt(llama, messages).split(QUESTION_SLOT)[0].rstrip()
+def fixed_part(llama: Llama, messages: list) -> str | None:
+    """The chat prompt of ``messages`` up to QUESTION_SLOT (trailing space left off, as it merges into what follows);
+    None where the model has no chat template of its own."""
+    prompt = chat_prompt(llama, messages)
+    return prompt.split(QUESTION_SLOT)[0].rstrip() if prompt is not None else None
 
 
 @dataclass
@@ -219,8 +221,9 @@ class ReleaseQA:
         restored, so llama.cpp reads only the rest (an instruction of 80-350 tokens is 1-5 s on 2 cores)."""
         llm = self.load_llm()
         with self._llm_lock:
-            if fixed is not None and self._prompt_cache is not None:
-                self._prompt_cache.prepare(llm._model, fixed_part(llm._model, fixed))
+            if fixed is not None and self._prompt_cache is not None and (
+                    prefix := fixed_part(llm._model, fixed)) is not None:
+                self._prompt_cache.prepare(llm._model, prefix)
             return chat_json(llm, self.settings, messages, schema)
 
     def several(self, question: str) -> bool:

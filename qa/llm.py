@@ -179,14 +179,18 @@ def _chat_formatter(template: str, eos: str, bos: str):
     return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
 
 
-def chat_prompt(llama, messages: Sequence[ChatMessage]) -> str:
+def chat_prompt(llama, messages: Sequence[ChatMessage]) -> str | None:
     """``messages`` as the GGUF's own chat template writes them, as ``create_chat_completion`` would (Qwen's adds its
-    default system turn): the JSON replies are prompted with it, so a saved state of its start is found there."""
+    default system turn): the JSON replies are prompted with it, so a saved state of its start is found there. None
+    for a GGUF without a template: llama-cpp-python then picks a format itself."""
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        return None
+
     def text(token: int) -> str:
         return llama._model.token_get_text(token) if token != -1 else ""
 
-    formatter = _chat_formatter(llama.metadata["tokenizer.chat_template"], text(llama.token_eos()),
-                                text(llama.token_bos()))
+    formatter = _chat_formatter(template, text(llama.token_eos()), text(llama.token_bos()))
     return formatter(messages=[{"role": m.role.value, "content": m.content} for m in messages]).prompt
 
 
@@ -197,11 +201,17 @@ def chat_json(llm: LLM, settings: Settings, messages: Sequence[ChatMessage], sch
     from llama_index.llms.llama_cpp import LlamaCPP
 
     with server_errors(settings):
-        if isinstance(llm, LlamaCPP):
+        if isinstance(llm, LlamaCPP) and (prompt := chat_prompt(llm._model, messages)) is not None:
             reply = llm._model.create_completion(
-                chat_prompt(llm._model, messages), temperature=0.0, max_tokens=settings.max_answer_tokens * 2,
-                stop=CHATML_STOP, grammar=LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False))
+                prompt, temperature=0.0, max_tokens=settings.max_answer_tokens * 2, stop=CHATML_STOP,
+                grammar=LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False))
             text = reply["choices"][0]["text"]
+        elif isinstance(llm, LlamaCPP):
+            reply = llm._model.create_chat_completion(
+                messages=[{"role": m.role.value, "content": m.content} for m in messages], temperature=0.0,
+                max_tokens=settings.max_answer_tokens * 2, stop=CHATML_STOP,
+                response_format={"type": "json_object", "schema": schema})
+            text = reply["choices"][0]["message"]["content"]
         else:
             asked = {"response_format": {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}} \
                 if settings.llm_backend == "openai" else {}

@@ -95,6 +95,20 @@ def test_a_question_in_spanish_the_releases_do_not_answer_is_declined_in_spanish
     assert answer.text == bot.prompts.abstain_in["es"]  # as written in prompts/, not the model's wording of it
 
 
+def test_the_json_prompt_is_what_llama_cpp_s_own_chat_formatting_writes(bot):
+    """A saved instruction state is only found if ``chat_prompt`` writes the prompt token for token as
+    ``create_chat_completion`` does with the GGUF's template (Qwen's default system turn included)."""
+    from llama_index.core.llms import ChatMessage
+
+    llama = bot.load_llm()._model
+    messages = [ChatMessage(role="user", content="Translate into French: 70 social workers were trained.")]
+    llama.reset()
+    llama.create_chat_completion(messages=[{"role": "user", "content": messages[0].content}], max_tokens=1)
+    written = bot._prompt_cache.tokens(llama, chat_prompt(llama, messages))
+    assert "You are Qwen" in chat_prompt(llama, messages)
+    assert llama.input_ids[:len(written)].tolist() == written and llama.n_tokens - len(written) in (0, 1)
+
+
 def test_a_json_reply_reads_its_fixed_instruction_from_a_saved_state(bot, monkeypatch):
     """The translation prompt's instruction is the same for every question in a language: its state is saved once
     and restored, so llama.cpp reads only the sentences, even after a question has left a release in its context."""
