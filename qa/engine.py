@@ -47,11 +47,16 @@ QUESTION_SLOT = "\x00question\x00"
 IDLE_POLL_S = 0.25
 
 
+def before_slot(prompt: str) -> str:
+    """A prompt up to QUESTION_SLOT: the part a saved state holds (trailing space left off, as it merges into what
+    follows)."""
+    return prompt.split(QUESTION_SLOT)[0].rstrip()
+
+
 def fixed_part(llama: Llama, messages: list) -> str | None:
-    """The chat prompt of ``messages`` up to QUESTION_SLOT (trailing space left off, as it merges into what follows);
-    None where the model has no chat template of its own."""
+    """The chat prompt of ``messages`` up to QUESTION_SLOT; None where the model has no chat template of its own."""
     prompt = chat_prompt(llama, messages)
-    return prompt.split(QUESTION_SLOT)[0].rstrip() if prompt is not None else None
+    return before_slot(prompt) if prompt is not None else None
 
 
 @dataclass
@@ -392,8 +397,7 @@ class ReleaseQA:
 
     def _release_prefix(self, whole: Passage) -> str:
         """The answer prompt up to the question; trailing space left off, as it merges into the question's first token."""
-        prompt = messages_to_chatml(self.prompts.answer_messages(QUESTION_SLOT, [whole]))
-        return prompt.split(QUESTION_SLOT)[0].rstrip()
+        return before_slot(messages_to_chatml(self.prompts.answer_messages(QUESTION_SLOT, [whole])))
 
     def _prepare_prompt(self, messages: list, passages: list[Passage], timings: Timings) -> None:
         """Restore a whole release's prompt state; count the prompt tokens llama.cpp has yet to read."""

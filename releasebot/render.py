@@ -126,8 +126,8 @@ def landing(catalog: dict[str, dict], languages: list[str]) -> str:
             + f"; {when} ({dated} with a known date).\n\n"
             "Ask a fact (*who funded…, how many…, how do I reach…*), then follow up; ask across the archive "
             "(*which releases mention…, list the trainings in 2011, how many… in total*), or side by side "
-            f"(*which ministry co-organised each training?*). Ask in {spoken(languages)}: the answer comes in the question's "
-            "language. "
+            f"(*which ministry co-organised each training?*). Ask in {spoken(languages)}: the answer comes in the "
+            "question's language. "
             "Filters (country, releases, dates) are under *Settings and filters*.")
 
 
