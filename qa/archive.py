@@ -24,10 +24,12 @@ from llama_index.core.vector_stores.utils import build_metadata_filter_fn
 from qa import comparison, membership
 from qa.citations import Verified, render
 from qa.engine import ReleaseQA, Retrieved
-from qa.evidence import Passage, published
+from qa.evidence import Passage
 from qa.kinds import FACT, kind_of
-from qa.text import Sentence, content_terms, releases
+from qa.text import Sentence, content_terms
 from qa.types import Answer, Described, Filters, Timings
+from qa.understanding import ENGLISH
+from qa.wording import Wording
 from vectorstore.catalog import MONTHS, country_name
 
 log = logging.getLogger(__name__)
@@ -225,23 +227,28 @@ class ArchiveQA:
         llm = (mode or self.bot.settings.mode) == "llm"
         understood = self.bot.understand(question, history, mode) if llm or not history else None
         english = understood.english if understood else question
+        # The decline is in the asked language even where its fixed words fall back to English (no catalog).
+        language = understood.language if understood else ENGLISH
+        words = self.bot.prompts.wording(language)
         found = plan(english, filters, self.bot if llm else None)
         if found is None or history and not llm and not (found.subject or found.filters != filters):
             for item in self.bot.stream(question, history, mode=mode, k=k, filters=filters, understood=understood,
                                         started=started):
                 if isinstance(item, Answer) and item.abstained and filters.active:
-                    item = item.model_copy(update={"text": f"{item.text} {self.searched(filters)}"})
+                    item = item.model_copy(update={"text": f"{item.text} {self.searched(filters, words)}"})
                 yield item
             return
         covered = self._releases(found.filters)
         if found.kind == "compare":
             holding = [r for r in covered if self.best(found, r) is not None]
+            # A comparison is answered in English for now: each release's answer is the engine's, in English.
             yield from comparison.stream(self.bot, question, found.ask, found.filters, mode, holding,
-                                         self.left_out(found.filters, len(covered)), started)
+                                         self.left_out(found.filters, len(covered), self.bot.prompts.wording(ENGLISH)),
+                                         started)
             return
         yield Retrieved(question, [], covered, time.perf_counter() - started)
         timings = Timings(retrieval_s=time.perf_counter() - started)
-        items = self._total(found, covered) if found.kind == "total" else self._items(found, covered)
+        items = self._total(found, covered) if found.kind == "total" else self._items(found, covered, words)
         passages, lines, values, heading = [], [], [], ""
 
         def shown(passage: Passage, line: str, value: tuple[int, str]) -> Iterator[str | Retrieved]:
@@ -256,21 +263,24 @@ class ArchiveQA:
 
         for item in items:
             yield from shown(*item)
-        closing = _closing(found.kind, values, len(covered))
+        closing = _closing(found.kind, values, len(covered), words)
         if not passages and found.kind == "list" and found.subject and not found.by_names:
             # No release holds the subject's words, and names do not decide it: the closest in meaning are shown,
             # marked as unconfirmed.
             close = membership.closest(self.bot, found.about, found.filters, self.bot.settings.collection_closest)
             if close:
-                heading = f"No release holds the words of “{found.about}”. Closest in meaning, not confirmed:"
+                heading = words.say("No release holds the words of “{about}”. Closest in meaning, not confirmed:",
+                                    about=found.about)
                 yield heading + "\n"
                 for candidate in close:
-                    yield from shown(*self._item(candidate.release_id, candidate.score, candidate.sentence))
-                closing = (f"0 releases hold its words ({releases(len(covered))} checked); the {len(close)} closest"
-                           " in meaning are shown, unconfirmed.")
-        closing += self.left_out(found.filters, len(covered))
+                    yield from shown(*self._item(candidate.release_id, candidate.score, candidate.sentence, words))
+                closing = words.count(
+                    "0 releases hold its words ({checked}); the {n} closest in meaning is shown, unconfirmed.",
+                    "0 releases hold its words ({checked}); the {n} closest in meaning are shown, unconfirmed.",
+                    len(close), checked=words.checked(len(covered)))
+        closing += self.left_out(found.filters, len(covered), words)
         if not covered:  # the filters leave no release: none was checked
-            closing = f"{self.bot.prompts.abstain} {self.searched(found.filters)}"
+            closing = f"{self.bot.decline(language)} {self.searched(found.filters, words)}"
         yield ("\n" if lines else "") + closing  # streamed as the answer's text reads
         # No item is an answer too ("0 releases (1,000 releases checked)"): every release was checked. No count to
         # add up, the closest releases shown unconfirmed, and no release to check, are not: the releases do not say.
@@ -280,7 +290,7 @@ class ArchiveQA:
         refused = verified.abstained and not heading
         yield Answer(
             question=question, standalone_question=english,
-            text=self.bot.prompts.abstain if refused and passages else "\n".join(
+            text=self.bot.decline(language) if refused and passages else "\n".join(
                 [*filter(None, [heading]), *(f"- {render([claim])}" for claim in verified.claims), closing]),
             citations=[] if refused else verified.citations, claims=[] if refused else verified.claims,
             abstained=verified.abstained or bool(heading), retrieved=[p.release_id for p in passages],
@@ -296,16 +306,18 @@ class ArchiveQA:
         passes = build_metadata_filter_fn(metadata.__getitem__, filters.resolved(metadata).to_metadata_filters())
         return sorted(filter(passes, metadata), key=lambda r: (metadata[r].get("date") or "9999", r))
 
-    def searched(self, filters: Filters) -> str:
+    def searched(self, filters: Filters, words: Wording) -> str:
         """What the filters let an answer search, said with an abstention: a filter that leaves nothing, or leaves out
-        the releases of unknown date, is why the releases "don't say"."""
+        the releases of unknown date, is why the releases "don't say". (The filters themselves are described in
+        English.)"""
         kept = len(self._releases(filters))
         if not kept:
-            return f"No release passes the filters ({filters.describe()})." + self.left_out(filters, kept)
-        return (f"Searched only the {releases(kept)} passing the filters "
-                f"({filters.describe()}).") + self.left_out(filters, kept)
+            return words.say("No release passes the filters ({filters}).", filters=filters.describe()) + \
+                self.left_out(filters, kept, words)
+        return words.say("Searched only the {releases} passing the filters ({filters}).", releases=words.releases(kept),
+                         filters=filters.describe()) + self.left_out(filters, kept, words)
 
-    def left_out(self, filters: Filters, kept: int) -> str:
+    def left_out(self, filters: Filters, kept: int, words: Wording) -> str:
         """How many releases a date range left out for having no known date (of the ``kept`` passing ``filters``),
         said rather than silently dropped."""
         if filters.undated or not (filters.date_from or filters.date_to):
@@ -313,7 +325,8 @@ class ArchiveQA:
         unknown = len(self._releases(replace(filters, undated=True))) - kept
         if not unknown:
             return ""
-        return f" {unknown} release{'s were' if unknown != 1 else ' was'} left out: no known date."
+        return " " + words.count("{n} release was left out: no known date.",
+                                 "{n} releases were left out: no known date.", unknown)
 
     def _sentences(self, release_id: str) -> Passage:
         return self.bot.evidence.whole_release(release_id, self.bot.retriever.texts, self.bot.retriever.metadata)
@@ -342,15 +355,16 @@ class ArchiveQA:
                           score)
 
     # --- answers: (passage, line, value) per item
-    def _items(self, found: Plan, covered: list[str]) -> Iterator[tuple[Passage, str, tuple[int, str]]]:
+    def _items(self, found: Plan, covered: list[str], words: Wording) -> Iterator[tuple[Passage, str, tuple[int, str]]]:
         """One item per release that holds the subject: its title and date, and the sentence that says so."""
         for release_id in covered:
             if (best := self.best(found, release_id)) is not None:
-                yield self._item(release_id, *best)
+                yield self._item(release_id, *best, words)
 
-    def _item(self, release_id: str, score: float, sentence: Sentence) -> tuple[Passage, str, tuple[int, str]]:
+    def _item(self, release_id: str, score: float, sentence: Sentence,
+              words: Wording) -> tuple[Passage, str, tuple[int, str]]:
         passage = self._passage(release_id, [sentence], score)
-        when = f" ({published(passage.date)})" if passage.date else ""
+        when = f" ({words.date(passage.date)})" if passage.date else ""
         return passage, f"- {passage.title}{when}: “{sentence.text.replace(chr(10), '; ')}”", (1, "1")
 
     def _total(self, found: Plan, covered: list[str]) -> Iterator[tuple[Passage, str, tuple[int, str]]]:
@@ -377,13 +391,14 @@ def _forms(a: str, b: str) -> bool:
     return len(short) >= 4 and long.startswith(short) and not (country_name(short) and country_name(long))
 
 
-def _closing(kind: str, values: list[tuple[int, str]], checked: int) -> str:
+def _closing(kind: str, values: list[tuple[int, str]], checked: int, words: Wording) -> str:
     """The count or sum, computed from the cited items (each as written: "2 × 35"); how many releases were checked."""
-    of = f"{releases(checked)} checked"
+    of = words.checked(checked)
     if kind == "total":
-        return f"Total: {' + '.join(shown for _, shown in values)} = {sum(v for v, _ in values)} ({of})." \
-            if values else f"No counts found ({of})."
-    return f"{releases(len(values))} ({of})."
+        return words.say("Total: {terms} = {sum} ({checked}).", terms=" + ".join(shown for _, shown in values),
+                         sum=sum(v for v, _ in values), checked=of) if values else \
+            words.say("No counts found ({checked}).", checked=of)
+    return words.say("{listed} ({checked}).", listed=words.releases(len(values)), checked=of)
 
 
 def _counted(question: str) -> set[str]:

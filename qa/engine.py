@@ -265,7 +265,7 @@ class ReleaseQA:
         stay in English."""
         return translate(sentences, lambda texts: self._model_translation(texts, language))
 
-    def _decline(self, language: str) -> str:
+    def decline(self, language: str) -> str:
         """The decline in ``language``: as written in ``prompts/``, else the model's faithful translation of it (kept
         for the next time), else in English."""
         if language not in self._declines:
@@ -346,7 +346,7 @@ class ReleaseQA:
         if translating:
             claims = [claim.model_copy(update={"text": shown}) for claim, shown in zip(
                 claims, self._translate([claim.text for claim in claims], understood.language))]
-            text = self._decline(understood.language) if verified.abstained else render(claims)
+            text = self.decline(understood.language) if verified.abstained else render(claims)
             timings.ttft_s = time.perf_counter() - started
             yield text
         timings.total_s = time.perf_counter() - started

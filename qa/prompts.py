@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gettext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from llama_index.core import PromptTemplate
 from llama_index.core.llms import ChatMessage, MessageRole
 
 from qa.evidence import Passage
+from qa.wording import Wording, load_catalogs, wording
 
 TEMPLATES = ("system", "answer", "source", "condense", "translate", "subject", "scope", "abstain")
 
@@ -30,6 +32,8 @@ class Prompts:
     # The decline in other languages ("abstain.fr.txt": ISO 639-1 code), written once rather than translated by the
     # model for every declined question (~2.5 s, and the 1.5B model's wording of it is poor).
     abstain_in: dict[str, str]
+    # The fixed words of the answers the code writes (``qa.wording``), per language.
+    answers_in: dict[str, gettext.NullTranslations]
 
     @classmethod
     def load(cls, directory: Path) -> "Prompts":
@@ -46,7 +50,12 @@ class Prompts:
             scope=PromptTemplate(texts["scope"]), abstain=texts["abstain"],
             abstain_in={path.name.split(".")[1]: path.read_text(encoding="utf-8").strip()
                         for path in sorted(directory.glob("abstain.*.txt"))},
+            answers_in=load_catalogs(directory),
         )
+
+    def wording(self, language: str) -> Wording:
+        """The fixed words of answers in ``language`` (ISO 639-1)."""
+        return wording(self.answers_in, language)
 
     def sources(self, passages: list[Passage]) -> str:
         """Each passage with its release's metadata as labelled fields (a bare "(2011-03-15)" is not read as a date)."""

@@ -97,6 +97,17 @@ def test_of_the_models_subject_names_decide(archive):
     assert answer.text.endswith("1 release (5 releases checked).") and not answer.abstained
 
 
+def test_a_list_asked_in_french_is_worded_in_french_and_quotes_the_release(archive):
+    """The question through its English form; the answer's own words (its count, the items' dates) in French, the
+    cited sentence as the release writes it."""
+    archive.bot._llm.replies.extend(['{"translations": ["Which releases quote Thomas Sinkovits?"]}',
+                                     '{"subject": "Thomas Sinkovits quoted"}'])
+    answer = archive.ask("Quels communiqués de presse citent Thomas Sinkovits ?", mode="llm")
+    assert not archive.bot._llm.replies and answer.standalone_question == "Which releases quote Thomas Sinkovits?"
+    assert _cited(answer) == ["001"] and "says Thomas Sinkovits" in answer.text
+    assert "(15 mars 2011)" in answer.text and answer.text.endswith("1 communiqué (5 communiqués examinés).")
+
+
 def test_the_models_reading_limits_a_list_to_dates_the_question_writes(archive, caplog):
     """The model names the dates; the range is computed here, and a date the question does not write is no filter
     (the log says so)."""
