@@ -59,9 +59,17 @@ def _fold(text: str) -> str:
 
 
 def is_correct(answer: str, must: list[list[str]]) -> bool:
-    """Every group has at least one alternative in the answer (case-insensitive, whitespace folded)."""
+    """Every group has at least one alternative in the answer (case-insensitive, whitespace folded); an alternative
+    that starts or ends with a digit is not found inside a longer figure: "6" is not in "160 releases checked"."""
     folded = _fold(answer)
-    return all(any(_fold(alt) in folded for alt in group) for group in must)
+    return all(any(_found(_fold(alt), folded) for alt in group) for group in must)
+
+
+def _found(alternative: str, answer: str) -> bool:
+    # Digits on either side, or a separator and a digit ("1,840", "3.5"), would make it part of another figure.
+    before = r"(?<![\d])(?<![\d][.,])" if alternative[:1].isdigit() else ""
+    after = r"(?![\d])(?![.,]\d)" if alternative[-1:].isdigit() else ""
+    return re.search(before + re.escape(alternative) + after, answer) is not None
 
 
 def _matches(release_id: str, gold: Iterable[str]) -> bool:

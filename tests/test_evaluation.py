@@ -31,6 +31,13 @@ def test_must_groups_need_one_alternative_each_case_and_space_folded():
     assert is_correct("anything", [])
 
 
+def test_a_figure_alternative_is_not_found_inside_a_longer_figure():
+    assert not is_correct("2 releases (160 releases checked).", [["6", "six"]])
+    assert is_correct("6 releases (160 releases checked).", [["6", "six"]])
+    assert not is_correct("EUR 1,200 and 3.5 million", [["200"], ["5 million"]])
+    assert is_correct("It has 24 beds, 8 operators.", [["24"], ["8 operators"]])
+
+
 def test_project_question_set_is_well_formed():
     questions = load_questions(QUESTIONS)
     assert len(questions) >= 60 and len({q.id for q in questions}) == len(questions)
