@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.answer_type import gives_what_was_asked
-from qa.forms import OTHER, form_of
+from qa.forms import OTHER, form_of, years
 from qa.evidence import WITHHELD, EvidenceSelector, Passage
 from qa.text import Sentence, content_terms, markers, split_sentences, strip_markers, words
 from qa.types import Citation, Claim
@@ -72,17 +72,19 @@ class CitationVerifier:
         return pieces
 
     def named(self, passage: Passage) -> tuple[frozenset[str], frozenset[str]]:
-        """The words a passage's release uses (its text, and what the passage shows beside it) and the countries it
-        names or is placed in."""
+        """The words a passage's release uses (its text, and what the passage shows beside it) and the places and times
+        it is about: the countries it names or is placed in, the years it names or is dated in."""
         whole = " ".join([passage.title, passage.fields, passage.dates, self.release_text(passage.release_id),
                           *(s.text for s in passage.sentences)])
         countries = {name for _, name in country_mentions(whole)} | {country_name(passage.location) or passage.location}
-        return frozenset(words(whole)), frozenset(countries)
+        dated = " ".join([passage.date, *passage.relative_dates])  # "today = 15 March 2011": a year it stands for
+        return frozenset(words(whole)), frozenset(countries | years(whole) | years(dated))
 
     def support(self, claim: str, passage: Passage, claim_vector: np.ndarray, question: str,
-                release: tuple[frozenset[str], frozenset[str]], countries: set[str]) -> tuple[float, Sentence]:
+                release: tuple[frozenset[str], frozenset[str]], about: set[str]) -> tuple[float, Sentence]:
         """How well a passage supports a claim, and its sentence that supports it best. ``release``: the words its
-        release uses and the countries it names (``named``); ``countries``: those the question asks about.
+        release uses and the places and times it is about (``named``); ``about``: the countries and years the question
+        asks about.
 
         A claim must be supported by one stretch of the release (a sentence and its neighbours there), not by
         words gathered from sentences far apart: a name from a quote and an address from the contact block.
@@ -101,9 +103,10 @@ class CitationVerifier:
         score, sentence = max((self._support(claim, passage, stretch, similarity, shown, question, askers)
                                for stretch in stretches if stretch),
                               key=lambda found: found[0], default=(0.0, passage.sentences[0]))
-        # But a country the question asks about that the release never names (nor is placed in) makes what it says
-        # about somewhere else: "How many calls has Jamaica's hotline received?" of a release on Honduras's.
-        if not countries <= named:
+        # But a country or a year the question asks about that the release never names (nor is placed or dated in)
+        # makes what it says about somewhere or some time else: "How many calls has Jamaica's hotline received?" of a
+        # release on Honduras's; "How many victims were referred in 2006?" of one giving 2007's figure.
+        if not about <= named:
             score = min(score, self.threshold - 0.01)
         return score, sentence
 
@@ -154,12 +157,12 @@ class CitationVerifier:
         vectors = self.evidence.embed([text for text, _ in pieces])
         # Read once per answer, not per claim and passage: a 140-item list is 140 × 140 of them.
         releases = {p.number: self.named(p) for p in passages}
-        countries = {name for _, name in country_mentions(question or "")}
+        about = {name for _, name in country_mentions(question or "")} | years(question or "")
         claims: list[Claim] = []
         claim_keys: list[list[tuple[int, int]]] = []  # per claim: (passage number, sentence index) it stands on
         cited: dict[tuple[int, int], tuple[float, Sentence]] = {}
         for (text, wanted), vector in zip(pieces, vectors):
-            scores = {p.number: self.support(text, p, vector, question or "", releases[p.number], countries)
+            scores = {p.number: self.support(text, p, vector, question or "", releases[p.number], about)
                       for p in passages}
             supporting = [n for n, (score, _) in scores.items() if score >= self.threshold]
             valid = [n for n in dict.fromkeys(wanted) if n in by_number]

@@ -49,6 +49,11 @@ def is_year(figure: str) -> bool:
     return bool(_YEAR.fullmatch(figure.rstrip(".,")))
 
 
+def years(text: str) -> set[str]:
+    """The years ``text`` names as figures ("2019", "28/01/2020" → "2020")."""
+    return {f.rstrip(".,") for f in FIGURE.findall(text) if is_year(f)}
+
+
 def figures(text: str) -> list[str]:
     """The figures of ``text`` that are not years, number words read as figures ("eight operators" → "8")."""
     return [f for f in FIGURE.findall(alpha2digit(text, "en", threshold=0)) if not is_year(f)]

@@ -45,6 +45,18 @@ def test_an_answer_shows_the_date_a_relative_date_stands_for(bundled_store):
     assert answer.claims[0].supported and answer.citations[0].source.startswith("001")
 
 
+@pytest.mark.parametrize(("year", "kept"), [("2011", True), ("2006", False)])
+def test_a_year_the_question_asks_about_must_be_the_releases(bundled_store, year, kept):
+    """The release dated 2011 gives its cases "as of January this year": asked about 2011 it answers; asked about
+    2006, which it never names, what it says is of another year."""
+    from tests.fakes import ScriptedLLM
+
+    llm = ScriptedLLM(replies=["As of January this year, Chinese police had solved 9,165 trafficking cases [1]."])
+    answer = ReleaseQA.from_settings(bundled_store, llm=llm).ask(
+        f"How many trafficking cases had Chinese police solved in {year}?", mode="llm")
+    assert answer.abstained is not kept and ("9,165" in answer.text) is kept
+
+
 def test_a_date_range_keeps_undated_releases_only_when_asked(bundled_store):
     bot = ReleaseQA.from_settings(bundled_store, load_llm=False)
     year = {"location": "China", "date_from": "2011-01-01", "date_to": "2011-12-31"}
