@@ -201,9 +201,18 @@ class ReleaseQA:
         translated."""
         if not turns:
             return next(iter(self._model_translation([question], ENGLISH)), "")
-        llm = self.load_llm()
-        with self._llm_lock, server_errors(self.settings):
-            return llm.chat(self.prompts.condense_messages(question, turns)).message.content
+        # As JSON: asked for plain text, the 1.5B model often answers the question instead ("The survey was funded by
+        # IOM.") or keeps its language; "" when the reply is unusable (the log says so).
+        schema = {"type": "object", "required": ["question"], "properties": {"question": {"type": "string",
+                                                                                            "maxLength": 400}}}
+        try:
+            reply = self.reply_json(self.prompts.condense_messages(question, turns), schema,
+                                    self.prompts.condense_messages(QUESTION_SLOT, [{"role": "user",
+                                                                                    "content": QUESTION_SLOT}]))
+        except ValueError as exc:
+            log.warning("no rewrite of %r: %s", question, exc)
+            return ""
+        return str(reply.get("question", "")) if isinstance(reply, dict) else ""
 
     def _model_translation(self, texts: list[str], language: str) -> list[str]:
         """The model's translation of each text into ``language`` (an ISO 639-1 code), as JSON under a schema;

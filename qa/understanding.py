@@ -88,8 +88,8 @@ def recent_turns(history: list[dict] | None) -> list[dict]:
 def understand(question: str, history: list[dict] | None, codes: tuple[str, ...],
                rewrite: Callable[[str, list[dict]], str] | None) -> Understood:
     """The question's language and standalone English form. ``rewrite`` (the model, or None where there is none)
-    turns a question and its recent turns into one standalone English question (with no model, it stays as asked); a
-    follow-up is searched with the previous question beside it."""
+    turns a question and its recent turns into one standalone English question (with no turns, it translates; with no
+    model, the question stays as asked); a follow-up is searched with the previous question beside it."""
     language = detect_language(question, codes)
     turns = recent_turns(history)
     if not turns and language == ENGLISH:
@@ -98,6 +98,8 @@ def understand(question: str, history: list[dict] | None, codes: tuple[str, ...]
     if rewrite is None:
         return Understood(question, language, question, previous)
     rewritten = " ".join((rewrite(question, turns) or "").split()).strip('"')
+    if rewritten and turns and detect_language(rewritten, codes) != ENGLISH:  # kept in its language: translated
+        rewritten = " ".join((rewrite(rewritten, []) or "").split()).strip('"')
     if not rewritten or len(rewritten) > 4 * len(question) + 200:
         log.warning("rewriting gave an unusable question (%r); searching with the question as asked", rewritten)
         return Understood(question, language, question, previous)

@@ -122,7 +122,8 @@ def test_not_found_abstains_without_citations(bundled_store):
 
 
 def test_follow_up_is_condensed_with_history_before_retrieval(bundled_store):
-    llm = ScriptedLLM(replies=["How many officers attended the Macao trainings?", "Some 120 officers [1]."])
+    llm = ScriptedLLM(replies=['{"question": "How many officers attended the Macao trainings?"}',
+                               "Some 120 officers [1]."])
     bot = ReleaseQA.from_settings(bundled_store, llm=llm)
     history = [{"role": "user", "content": FUNDERS},
                {"role": "assistant", "content": "The Social Welfare Bureau of the MSAR [1]."}]
@@ -136,7 +137,8 @@ def test_follow_up_is_condensed_with_history_before_retrieval(bundled_store):
 def test_a_follow_up_whose_rewrite_keeps_its_pronoun_is_answered_from_the_conversations_release(bundled_store):
     """The rewrite of a small model sometimes keeps "it": the previous question, searched beside it, finds what "it"
     was."""
-    llm = ScriptedLLM(replies=["How many people attended it?", "A group of 70 social workers were trained."])
+    llm = ScriptedLLM(replies=['{"question": "How many people attended it?"}',
+                               "A group of 70 social workers were trained."])
     history = [{"role": "user", "content": FUNDERS},
                {"role": "assistant", "content": "The Social Welfare Bureau of the MSAR [1]."}]
     answer = ReleaseQA.from_settings(bundled_store, llm=llm).ask("How many attended?", history)

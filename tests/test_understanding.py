@@ -52,6 +52,22 @@ def test_a_follow_up_is_rewritten_with_its_conversation_marker_free():
     assert seen[-1] == {"role": "assistant", "content": "The Social Welfare Bureau."}
 
 
+def test_a_follow_up_rewritten_in_its_own_language_is_then_translated():
+    """The model sometimes rewrites a French follow-up in French: it is then translated like any question."""
+    history = [{"role": "user", "content": "Qui a financé la formation à Macao ?"},
+               {"role": "assistant", "content": "Le Social Welfare Bureau [1]."}]
+    asked = []
+
+    def rewrite(question, turns):
+        asked.append((question, bool(turns)))
+        return "Combien de personnes ont assisté à la formation à Macao ?" if turns else "How many attended in Macao?"
+
+    understood = understand("Et combien de personnes ont assisté à la formation ?", history, LANGUAGES, rewrite)
+    assert asked == [("Et combien de personnes ont assisté à la formation ?", True),
+                     ("Combien de personnes ont assisté à la formation à Macao ?", False)]
+    assert (understood.language, understood.english) == ("fr", "How many attended in Macao?")
+
+
 @pytest.mark.parametrize("rewrite", [None, lambda q, turns: "How many attended it?"])
 def test_a_follow_up_is_searched_beside_the_previous_question(rewrite):
     """With no model, or a rewrite that kept the pronoun, the conversation's subject is still searched."""
