@@ -201,14 +201,18 @@ class ReleaseQA:
         translated."""
         if not turns:
             return next(iter(self._model_translation([question], ENGLISH)), "")
-        # As JSON: asked for plain text, the 1.5B model often answers the question instead ("The survey was funded by
-        # IOM.") or keeps its language; "" when the reply is unusable (the log says so).
-        schema = {"type": "object", "required": ["question"], "properties": {"question": {"type": "string",
-                                                                                            "maxLength": 400}}}
+        llm = self.load_llm()
+        with self._llm_lock, server_errors(self.settings):
+            rewritten = llm.chat(self.prompts.condense_messages(question, turns)).message.content or ""
+        # A rewrite that ends in no question mark (in any script: ? ？ ؟) is the 1.5B model answering the question
+        # instead ("The survey was funded by IOM."): asked again, for JSON, which it keeps to.
+        if rewritten.strip(" \n\"'").endswith(("?", "？", "؟")):
+            return rewritten
+        schema = {"type": "object", "required": ["question"], "properties": {"question": {"type": "string"}}}
         try:
-            reply = self.reply_json(self.prompts.condense_messages(question, turns), schema,
+            reply = self.reply_json(self.prompts.condense_messages(question, turns, again=True), schema,
                                     self.prompts.condense_messages(QUESTION_SLOT, [{"role": "user",
-                                                                                    "content": QUESTION_SLOT}]))
+                                                                                    "content": QUESTION_SLOT}], True))
         except ValueError as exc:
             log.warning("no rewrite of %r: %s", question, exc)
             return ""

@@ -12,7 +12,7 @@ from llama_index.core.llms import ChatMessage, MessageRole
 from qa.evidence import Passage
 from qa.wording import Wording, load_catalogs, wording
 
-TEMPLATES = ("system", "answer", "source", "condense", "translate", "subject", "scope", "abstain")
+TEMPLATES = ("system", "answer", "source", "condense", "condense_again", "translate", "subject", "scope", "abstain")
 
 
 class PromptsMissingError(RuntimeError):
@@ -25,6 +25,7 @@ class Prompts:
     answer: PromptTemplate
     source: PromptTemplate
     condense: PromptTemplate
+    condense_again: PromptTemplate  # as JSON, for a rewrite that came back as no question
     translate: PromptTemplate
     subject: PromptTemplate
     scope: PromptTemplate
@@ -45,7 +46,8 @@ class Prompts:
             texts[name] = path.read_text(encoding="utf-8").strip()
         return cls(
             system=texts["system"], answer=PromptTemplate(texts["answer"]), source=PromptTemplate(texts["source"]),
-            condense=PromptTemplate(texts["condense"]), translate=PromptTemplate(texts["translate"]),
+            condense=PromptTemplate(texts["condense"]), condense_again=PromptTemplate(texts["condense_again"]),
+            translate=PromptTemplate(texts["translate"]),
             subject=PromptTemplate(texts["subject"]),
             scope=PromptTemplate(texts["scope"]), abstain=texts["abstain"],
             abstain_in={path.name.split(".")[1]: path.read_text(encoding="utf-8").strip()
@@ -71,9 +73,10 @@ class Prompts:
                 sources=self.sources(passages), question=question)),
         ]
 
-    def condense_messages(self, question: str, history: list[dict]) -> list[ChatMessage]:
+    def condense_messages(self, question: str, history: list[dict], again: bool = False) -> list[ChatMessage]:
         turns = "\n".join(f"{turn['role'].capitalize()}: {turn['content']}" for turn in history) or "(none)"
-        return [ChatMessage(role=MessageRole.USER, content=self.condense.format(history=turns, question=question))]
+        template = self.condense_again if again else self.condense
+        return [ChatMessage(role=MessageRole.USER, content=template.format(history=turns, question=question))]
 
     def translate_messages(self, sentences: list[str], language: str) -> list[ChatMessage]:
         numbered = "\n".join(f"{n}. {sentence}" for n, sentence in enumerate(sentences, 1))

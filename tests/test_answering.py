@@ -122,7 +122,7 @@ def test_not_found_abstains_without_citations(bundled_store):
 
 
 def test_follow_up_is_condensed_with_history_before_retrieval(bundled_store):
-    llm = ScriptedLLM(replies=['{"question": "How many officers attended the Macao trainings?"}',
+    llm = ScriptedLLM(replies=["How many officers attended the Macao trainings?",
                                "Some 120 officers [1]."])
     bot = ReleaseQA.from_settings(bundled_store, llm=llm)
     history = [{"role": "user", "content": FUNDERS},
@@ -134,10 +134,22 @@ def test_follow_up_is_condensed_with_history_before_retrieval(bundled_store):
     assert answer.text == "Some 120 officers [1]." and answer.citations[0].source == MACAO
 
 
+def test_a_rewrite_that_answers_instead_is_asked_again_for_json(bundled_store):
+    llm = ScriptedLLM(replies=["The Macao trainings were attended by 120 officers.",
+                               '{"question": "How many officers attended the Macao trainings?"}',
+                               "Some 120 officers [1]."])
+    history = [{"role": "user", "content": FUNDERS},
+               {"role": "assistant", "content": "The Social Welfare Bureau of the MSAR [1]."}]
+    answer = ReleaseQA.from_settings(bundled_store, llm=llm).ask("how many officers attended them?", history)
+    assert "Reply in JSON" in llm.prompts[1] and "Conversation:\nUser: Who funded" in llm.prompts[1]
+    assert answer.standalone_question == "How many officers attended the Macao trainings?"
+    assert answer.retrieved[0] == MACAO and not answer.abstained
+
+
 def test_a_follow_up_whose_rewrite_keeps_its_pronoun_is_answered_from_the_conversations_release(bundled_store):
     """The rewrite of a small model sometimes keeps "it": the previous question, searched beside it, finds what "it"
     was."""
-    llm = ScriptedLLM(replies=['{"question": "How many people attended it?"}',
+    llm = ScriptedLLM(replies=["How many people attended it?",
                                "A group of 70 social workers were trained."])
     history = [{"role": "user", "content": FUNDERS},
                {"role": "assistant", "content": "The Social Welfare Bureau of the MSAR [1]."}]

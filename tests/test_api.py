@@ -103,8 +103,7 @@ def test_model_list_names_the_answering_model(http, server):
 
 def test_earlier_turns_are_the_history(server):
     url, llm, _, _ = server
-    llm.replies.extend(['{"question": "How many social workers were trained in Macao?"}',
-                        "70 social workers were trained [1]."])
+    llm.replies.extend(["How many social workers were trained in Macao?", "70 social workers were trained [1]."])
     completion = _openai(url).chat.completions.create(model="releasebot", messages=[
         {"role": "user", "content": FUNDERS}, {"role": "assistant", "content": "The Social Welfare Bureau [1]."},
         {"role": "user", "content": "how many social workers were trained?"}])

@@ -185,7 +185,7 @@ def test_in_a_conversation_a_self_contained_collection_question_is_still_one(arc
     # With the model, one that leans on the conversation is rewritten with it first, and planned as rewritten.
     llm = archive.bot._llm
     asked = len(llm.prompts)
-    llm.replies.extend(['{"question": "How many Macao professionals were trained in total?"}', '{"answer": "several"}'])
+    llm.replies.extend(["How many Macao professionals were trained in total?", '{"answer": "several"}'])
     leaning = archive.ask("How many in total?", history, mode="llm")
     assert "Who funded the Macao trainings?" in llm.prompts[asked]  # the conversation, in the rewrite's prompt
     assert leaning.standalone_question == "How many Macao professionals were trained in total?"

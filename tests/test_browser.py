@@ -66,7 +66,7 @@ def test_the_location_and_date_filters_in_the_browser_find_all_four_china_releas
             answer, panel = ask("List the trainings.")
             assert "1 release (1 release checked). 3 releases were left out: no known date." in answer
             page.get_by_label("With a date range, also releases whose date is not known").check()
-            llm.replies.append('{"question": "List the counter-trafficking trainings."}')  # the follow-up, rewritten
+            llm.replies.append("List the counter-trafficking trainings.")  # the follow-up, rewritten standalone
             answer, panel = ask("List the counter-trafficking trainings.")
             assert "4 releases (4 releases checked)." in answer
             assert all(f"release {rid}" in panel for rid in ("000_", "001_", "002_", "003_"))
@@ -154,7 +154,7 @@ def test_a_filter_clears_and_an_empty_message_is_not_sent(served):
             place = page.get_by_label("Only releases about this country or place")
             place.click()
             page.get_by_role("option", name="China", exact=True).click()
-            llm.replies.append('{"question": "Which releases mention trafficking?"}')  # the follow-up, rewritten
+            llm.replies.append("Which releases mention trafficking?")  # the follow-up, rewritten standalone
             assert "4 releases checked" in ask("Which releases mention trafficking?")
             place.click()
             page.get_by_role("option", name="Any country or place", exact=True).click()

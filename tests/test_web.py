@@ -18,8 +18,7 @@ def test_chat_endpoint_answers_with_citation_markers(served):
 
 def test_follow_up_over_http_uses_history(served):
     client, llm, _, _ = served
-    llm.replies.extend(['{"question": "How many social workers were trained in Macao?"}',
-                        "70 social workers were trained [1]."])
+    llm.replies.extend(["How many social workers were trained in Macao?", "70 social workers were trained [1]."])
     history = [{"role": "user", "content": "Who funded the Macao trainings?"},
                {"role": "assistant", "content": "The Social Welfare Bureau of the MSAR [1]."}]
     answer = client.predict("how many social workers were trained?", history, api_name="/chat")
