@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from tqdm import tqdm
 
 RESULT_KEYS = ("id", "question", "answer", "abstained", "citations", "retrieved", "latency_s", "ttft_s",
-               "retrieval_s", "new_prompt_tokens")
+               "retrieval_s", "new_prompt_tokens", "model")
 
 
 class QuestionSetError(ValueError):
