@@ -37,9 +37,9 @@ Mode = Literal["llm", "extractive"]
 # Extractive mode has no model to say NOT FOUND: below this evidence score it abstains.
 EXTRACTIVE_MIN_SCORE = 0.6
 EXTRACTIVE_MARGIN = 0.08
-# The 1.5B model sometimes says NOT FOUND over evidence that plainly answers. Above this score (higher
-# than any unanswerable question's best sentence in the project's question set) the evidence is quoted.
-DECLINED_QUOTE_SCORE = 0.9
+# The 1.5B model sometimes says NOT FOUND over a whole release that plainly answers. Evidence sentences at this
+# score or above are what it is asked again over, alone: a quote of them would answer whatever they are about.
+DECLINED_RETRY_SCORE = 0.9
 # Evidence "concentrates in one release" when no other release's best sentence comes this close.
 SINGLE_RELEASE_MARGIN = 0.15
 QUESTION_SLOT = "\x00question\x00"
@@ -349,12 +349,14 @@ class ReleaseQA:
             if not translating:
                 yield " " + added
             verified = self.verifier.verify(f"{verified.text} {added}", passages, standalone)
-        if verified.abstained and mode == "llm":
-            quoted = "".join(self._extract(passages, DECLINED_QUOTE_SCORE))
-            if quoted:
+        if verified.abstained and mode == "llm" and (strongest := self._strongest(passages)):
+            # Asked again over the strongest sentences alone; its answer is checked like any other, and a decline
+            # stays a decline: a sentence is never shown as the answer because it scored high.
+            retried = self.verifier.verify("".join(self._generate(standalone, strongest, timings)), strongest, standalone)
+            if not retried.abstained:
+                verified, passages = retried, strongest
                 if not translating:
-                    yield "\n\n" + quoted
-                verified, model = self.verifier.verify(quoted, passages, standalone), "extractive"
+                    yield "\n\n" + verified.text
         claims, text = verified.claims, self.prompts.abstain if verified.abstained else verified.text
         if translating:
             claims = [claim.model_copy(update={"text": shown}) for claim, shown in zip(
@@ -422,13 +424,33 @@ class ReleaseQA:
         timings.prompt_tokens = len(tokens)
         timings.new_prompt_tokens = len(tokens) - Llama.longest_token_prefix(llama.input_ids[: llama.n_tokens], tokens)
 
-    def _extract(self, passages: list[Passage], min_score: float = EXTRACTIVE_MIN_SCORE) -> Iterator[str]:
-        """No model: the best evidence sentences themselves, cited."""
+    @staticmethod
+    def _best(passages: list[Passage], min_score: float) -> list[tuple[float, Passage, int]]:
+        """The best evidence sentences (score, passage, sentence index): up to three within EXTRACTIVE_MARGIN of the
+        best, none if the best scores under ``min_score``."""
         scored = sorted(
             ((score, p, index) for p in passages for index, score in p.focus.items()), key=lambda item: -item[0]
         )
         if not scored or scored[0][0] < min_score:
-            return
-        chosen = [item for item in scored if item[0] >= scored[0][0] - EXTRACTIVE_MARGIN][:3]
-        by_index = {(p.number, s.index): s for p in passages for s in p.sentences}
-        yield " ".join(_quote(p, by_index[(p.number, index)]) for _, p, index in chosen)
+            return []
+        return [item for item in scored if item[0] >= scored[0][0] - EXTRACTIVE_MARGIN][:3]
+
+    def _extract(self, passages: list[Passage]) -> Iterator[str]:
+        """No model: the best evidence sentences themselves, cited."""
+        if chosen := self._best(passages, EXTRACTIVE_MIN_SCORE):
+            by_index = {(p.number, s.index): s for p in passages for s in p.sentences}
+            yield " ".join(_quote(p, by_index[(p.number, index)]) for _, p, index in chosen)
+
+    def _strongest(self, passages: list[Passage]) -> list[Passage]:
+        """The sentences at DECLINED_RETRY_SCORE or above, each with its paragraph neighbours, as passages numbered
+        from 1: the evidence of a declined answer's second reading."""
+        chosen: dict[int, tuple[Passage, dict[int, float]]] = {}
+        for score, p, index in self._best(passages, DECLINED_RETRY_SCORE):
+            chosen.setdefault(p.number, (p, {}))[1][index] = score
+        strongest = []
+        for number, (p, focus) in enumerate(chosen.values(), start=1):
+            centres = [s for s in p.sentences if s.index in focus]
+            near = [s for s in p.sentences if any(
+                abs(s.index - c.index) <= 1 and s.paragraph == c.paragraph for c in centres)]
+            strongest.append(replace(p, number=number, sentences=near, focus=focus, whole=False))
+        return strongest

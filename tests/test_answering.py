@@ -71,10 +71,24 @@ def test_an_answer_naming_one_of_two_funders_gets_the_other_from_the_evidence(bu
                             "funded them [1]."
 
 
-def test_a_declined_answer_over_strong_evidence_quotes_it(bundled_store):
-    answer = _bot(bundled_store, "NOT FOUND").ask("How many trafficking cases had Chinese police solved since April 2009?")
-    assert not answer.abstained and answer.model == "extractive"
-    assert "9,165 trafficking cases" in answer.text and answer.citations[0].source.startswith("001")
+CASES = "How many trafficking cases had Chinese police solved since April 2009?"
+
+
+def test_a_declined_answer_over_strong_evidence_is_asked_again_over_it_alone(bundled_store):
+    llm = ScriptedLLM(replies=["NOT FOUND", "Chinese police had solved 9,165 trafficking cases [1]."])
+    answer = ReleaseQA.from_settings(bundled_store, llm=llm).ask(CASES)
+    assert not answer.abstained and answer.model != "extractive"
+    assert answer.text == "Chinese police had solved 9,165 trafficking cases [1]."
+    assert answer.citations[0].source.startswith("001") and "9,165" in answer.citations[0].sentence
+    first, again = llm.prompts
+    assert "9,165" in again and len(again) <= len(first), "the second reading is of the strongest sentences"
+
+
+def test_a_second_decline_or_an_unsupported_second_answer_stays_declined(bundled_store):
+    """A sentence that scores high is not an answer: it is never quoted in place of the model's decline."""
+    for second in ("NOT FOUND", "Chinese police had solved 4,000 trafficking cases [1]."):
+        answer = _bot(bundled_store, "NOT FOUND", second).ask(CASES)
+        assert answer.abstained and answer.citations == [] and "9,165" not in answer.text
 
 
 def test_an_unsupported_claim_is_flagged_and_an_all_invented_answer_abstains(bundled_store):
