@@ -48,10 +48,11 @@ def test_an_answer_shows_the_date_a_relative_date_stands_for(bundled_store):
 @pytest.mark.parametrize(("year", "kept"), [("2011", True), ("2006", False)])
 def test_a_year_the_question_asks_about_must_be_the_releases(bundled_store, year, kept):
     """The release dated 2011 gives its cases "as of January this year": asked about 2011 it answers; asked about
-    2006, which it never names, what it says is of another year."""
+    2006, which it never names, what it says is of another year, and so is the same answer read again over the
+    strongest sentences alone."""
     from tests.fakes import ScriptedLLM
 
-    llm = ScriptedLLM(replies=["As of January this year, Chinese police had solved 9,165 trafficking cases [1]."])
+    llm = ScriptedLLM(replies=["As of January this year, Chinese police had solved 9,165 trafficking cases [1]."] * 2)
     answer = ReleaseQA.from_settings(bundled_store, llm=llm).ask(
         f"How many trafficking cases had Chinese police solved in {year}?", mode="llm")
     assert answer.abstained is not kept and ("9,165" in answer.text) is kept
