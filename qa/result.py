@@ -20,6 +20,6 @@ def result_record(answer: dict) -> dict:
         "retrieval_s": round(timings.get("retrieval_s", 0.0), 3),
         "ttft_s": None if ttft is None else round(ttft, 3),
         "new_prompt_tokens": timings.get("new_prompt_tokens"),
-        # who phrased it: "extractive" also where the model declined and the evidence was quoted instead
+        # who phrased it: the answer model's name, or "extractive" (quoted, no model)
         "model": answer.get("model", ""),
     }

@@ -76,8 +76,9 @@ CASES = "How many trafficking cases had Chinese police solved since April 2009?"
 
 def test_a_declined_answer_over_strong_evidence_is_asked_again_over_it_alone(bundled_store):
     llm = ScriptedLLM(replies=["NOT FOUND", "Chinese police had solved 9,165 trafficking cases [1]."])
-    answer = ReleaseQA.from_settings(bundled_store, llm=llm).ask(CASES)
-    assert not answer.abstained and answer.model != "extractive"
+    bot = ReleaseQA.from_settings(bundled_store, llm=llm)
+    answer = bot.ask(CASES)
+    assert not answer.abstained and answer.model == bot.model, "phrased by the model, not quoted"
     assert answer.text == "Chinese police had solved 9,165 trafficking cases [1]."
     assert answer.citations[0].source.startswith("001") and "9,165" in answer.citations[0].sentence
     first, again = llm.prompts
