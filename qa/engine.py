@@ -449,8 +449,5 @@ class ReleaseQA:
             chosen.setdefault(p.number, (p, {}))[1][index] = score
         strongest = []
         for number, (p, focus) in enumerate(chosen.values(), start=1):
-            centres = [s for s in p.sentences if s.index in focus]
-            near = [s for s in p.sentences if any(
-                abs(s.index - c.index) <= 1 and s.paragraph == c.paragraph for c in centres)]
-            strongest.append(replace(p, number=number, sentences=near, focus=focus, whole=False))
+            strongest.append(replace(p, number=number, sentences=p.neighbourhood(set(focus)), focus=focus, whole=False))
         return strongest

@@ -109,12 +109,17 @@ class Passage:
             parts.append(text.replace("\n", "; "))
         return "".join(parts)
 
+    def neighbourhood(self, indices: set[int]) -> list[Sentence]:
+        """The sentences of those release indices with their neighbours in the same paragraph: what is shown of them."""
+        centres = [s for s in self.sentences if s.index in indices]
+        return [s for s in self.sentences
+                if any(abs(s.index - c.index) <= 1 and s.paragraph == c.paragraph for c in centres)]
+
     def excerpt(self, sentence: Sentence) -> str:
         """What a citation shows: the passage, or of a whole release the cited sentence and its neighbours."""
         if not self.whole:
             return self.text
-        near = [s for s in self.sentences if abs(s.index - sentence.index) <= 1 and s.paragraph == sentence.paragraph]
-        return replace(self, sentences=near or [sentence], whole=False).text
+        return replace(self, sentences=self.neighbourhood({sentence.index}) or [sentence], whole=False).text
 
 
 @dataclass
