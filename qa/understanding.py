@@ -21,9 +21,14 @@ from qa.text import strip_markers
 log = logging.getLogger(__name__)
 
 ENGLISH = "en"
-# A question is taken as English unless another language is this sure: a short English question full of names
-# ("Who funded the Macao trainings?") must not be sent through translation.
+# A question is taken as English unless another language is this sure, or English this unlikely: a short English
+# question full of names ("Who funded the Macao trainings?") must not be sent through translation (English questions
+# of the project and development sets: 0.43 or more), while a short one in another language spreads its confidence
+# over kindred languages ("Et quand s'est-il terminé ?": French 0.53, English 0.06). A name alone says no language
+# ("Macao": Portuguese 0.52, English 0.08), so English is unlikely only in a question of a few words.
 OTHER_LANGUAGE_CONFIDENCE = 0.75
+ENGLISH_UNLIKELY = 0.2
+UNLIKELY_WORDS = 3
 HISTORY_TURNS = 4
 
 
@@ -60,12 +65,13 @@ def _detector(codes: tuple[str, ...]):
 
 
 def detect_language(text: str, codes: tuple[str, ...]) -> str:
-    """The ISO 639-1 code of the language ``text`` is in, among ``codes``; English unless another is sure."""
-    values = _detector(tuple(sorted({ENGLISH, *codes}))).compute_language_confidence_values(text)
-    best = max(values, key=lambda value: value.value, default=None)
-    if best is None or best.value < OTHER_LANGUAGE_CONFIDENCE:
-        return ENGLISH
-    return best.language.iso_code_639_1.name.lower()
+    """The ISO 639-1 code of the language ``text`` is in, among ``codes``; English unless another is sure or English
+    unlikely."""
+    values = {value.language.iso_code_639_1.name.lower(): value.value
+              for value in _detector(tuple(sorted({ENGLISH, *codes}))).compute_language_confidence_values(text)}
+    best = max(values, key=values.get, default=ENGLISH)
+    unlikely = values.get(ENGLISH, 0) < ENGLISH_UNLIKELY < values.get(best, 0) and len(text.split()) >= UNLIKELY_WORDS
+    return best if values.get(best, 0) >= OTHER_LANGUAGE_CONFIDENCE or unlikely else ENGLISH
 
 
 def turn_text(content) -> str:
