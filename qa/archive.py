@@ -26,6 +26,7 @@ from qa.citations import Verified, render
 from qa.engine import ReleaseQA, Retrieved
 from qa.evidence import Passage
 from qa.kinds import FACT, kind_of
+from qa.quotes import quotes
 from qa.text import Sentence, content_terms
 from qa.types import Answer, Described, Filters, Timings
 from qa.understanding import ENGLISH
@@ -81,6 +82,8 @@ class Plan:
     ask: str = ""  # what a comparison asks of each release
     about: str = ""  # the subject in words: what a release closest in meaning is found by
     described: bool = False  # the subject is the model's words for it, not the question's
+    speaker: list[set[str]] = field(default_factory=list)  # whom a release must quote, as groups of terms
+    speaker_names: bool = False  # the speaker is a name: words alone decide who is quoted
 
     @property
     def by_names(self) -> bool:
@@ -139,8 +142,11 @@ def plan(question: str, filters: Filters | None = None, model: PlanModel | None 
     if kind == "compare":  # the subject is what is compared ("each training"), not what is asked of it
         text, ask = comparison.compared(text)[0], comparison.compared(question)[1]  # the question keeps its place
     subject, names = _subject(text, alternatives=kind == "compare", opening=described is None)
+    speaker, named = _subject(described.speaker, opening=False) if described else ([], set())
+    about = described.speaker if speaker and not subject else text
     return Plan(kind, subject, found, names, _counted(question) if kind == "total" else set(), ask,
-                " ".join(text.split()) if subject else "", described=described is not None)
+                " ".join(about.split()) if subject or speaker else "", described=described is not None,
+                speaker=speaker, speaker_names=bool(speaker) and len(named) == len(speaker))
 
 
 def _read(described: Described, question: str, found: Filters) -> Filters:
@@ -264,7 +270,8 @@ class ArchiveQA:
         for item in items:
             yield from shown(*item)
         closing = _closing(found.kind, values, len(covered), words)
-        if not passages and found.kind == "list" and found.subject and not found.by_names:
+        if not passages and found.kind == "list" and (found.subject and not found.by_names or
+                                                      found.speaker and not found.speaker_names):
             # No release holds the subject's words, and names do not decide it: the closest in meaning are shown,
             # marked as unconfirmed.
             close = membership.closest(self.bot, found.about, found.filters, self.bot.settings.collection_closest)
@@ -332,7 +339,17 @@ class ArchiveQA:
         return self.bot.evidence.whole_release(release_id, self.bot.retriever.texts, self.bot.retriever.metadata)
 
     def best(self, found: Plan, release_id: str) -> tuple[float, Sentence] | None:
-        """The release's sentence holding most of the subject's groups (its share), if it holds enough of them."""
+        """The release's sentence holding most of the subject's groups (its share), if it holds enough of them; of a
+        question for whom the release quotes, its quote by that speaker, if the release holds the subject too."""
+        if not found.speaker:
+            return self._holding(found, release_id)
+        quote = next((q for q in quotes(self._sentences(release_id).sentences)
+                      if all(_holds(group, set(content_terms(q.attribution)), True) for group in found.speaker)), None)
+        if quote is None or found.subject and self._holding(found, release_id) is None:
+            return None
+        return 1.0, quote.sentence
+
+    def _holding(self, found: Plan, release_id: str) -> tuple[float, Sentence] | None:
         whole = self._sentences(release_id)
         chosen = sorted(found.names) if found.by_names else range(len(found.subject))
         subject = [(found.subject[i], i in found.names) for i in chosen]

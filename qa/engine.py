@@ -262,8 +262,9 @@ class ReleaseQA:
         dates the question limits the releases to (``Described``, unchecked); None when its reply is unusable (the log
         says so)."""
         text = {"type": "string", "maxLength": 120}
-        schema = {"type": "object", "required": ["subject", "relation", "date", "date2"], "properties": {
-            "subject": text, "relation": {"type": "string", "enum": list(RELATIONS)}, "date": text, "date2": text}}
+        schema = {"type": "object", "required": ["subject", "speaker", "relation", "date", "date2"], "properties": {
+            "subject": text, "speaker": text, "relation": {"type": "string", "enum": list(RELATIONS)}, "date": text,
+            "date2": text}}
         try:
             reply = self.reply_json(self.prompts.subject_messages(question), schema,
                                     self.prompts.subject_messages(QUESTION_SLOT))
@@ -271,7 +272,8 @@ class ReleaseQA:
         except ValueError as exc:  # pydantic's ValidationError is one
             log.warning("no reading of %r: %s; its own words are read", question, exc)
             return None
-        return described.model_copy(update={"subject": " ".join(described.subject.split())})
+        return described.model_copy(update={"subject": " ".join(described.subject.split()),
+                                            "speaker": " ".join(described.speaker.split())})
 
     def _translate(self, sentences: list[str], language: str) -> list[str]:
         """Sentences in ``language``, each where the model's translation is faithful (``qa.translation``); the rest

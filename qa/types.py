@@ -149,10 +149,11 @@ RELATIONS = ("", "in", "before", "after", "since", "until", "between")
 
 class Described(BaseModel):
     """The model's reading of a collection question (``ReleaseQA.describe``), unchecked: what a release must talk about
-    ("" for every release) and how the releases' dates are limited, the dates as the question writes them ("March
-    2011"); the arithmetic and the checks are the caller's."""
+    ("" for every release), whom it must quote, and how the releases' dates are limited, the dates as the question
+    writes them ("March 2011"); the arithmetic and the checks are the caller's."""
 
     subject: str
+    speaker: str = ""  # who a release must quote ("a prosecutor", "Thomas Sinkovits"); "" when no one in particular
     relation: str = ""
     date: str = ""
     date2: str = ""

@@ -8,6 +8,8 @@ import pytest
 
 from qa import Answer, ReleaseQA, Retrieved
 from qa.archive import ArchiveQA, _forms, plan
+from qa.quotes import quotes
+from qa.text import split_sentences
 from tests.fakes import ScriptedLLM
 
 
@@ -95,6 +97,41 @@ def test_of_the_models_subject_names_decide(archive):
     assert not archive.bot._llm.replies
     assert _cited(answer) == ["001"] and "says Thomas Sinkovits" in answer.citations[0].sentence
     assert answer.text.endswith("1 release (5 releases checked).") and not answer.abstained
+
+
+def test_a_list_of_releases_quoting_a_kind_of_person_holds_the_quotes_attributed_to_one(archive):
+    """The model reads whom the releases must quote; a release belongs when a quote of it is attributed to such a
+    person ("…,” remarked Director General Zhang Mingliang from the Ministry…), cited to that quote. A kind of person
+    that no quote is attributed to is no "0 releases": the closest are shown, unconfirmed."""
+    llm = archive.bot._llm
+    llm.replies.append('{"subject": "", "speaker": "a director general", "relation": "", "date": "", "date2": ""}')
+    answer = archive.ask("Which press releases include words from a director general?", mode="llm")
+    assert _cited(answer) == ["001"] and "remarked Director General Zhang Mingliang" in answer.citations[0].sentence
+    assert answer.text.endswith("1 release (5 releases checked).") and not answer.abstained
+    llm.replies.append('{"subject": "", "speaker": "a judge", "relation": "", "date": "", "date2": ""}')
+    answer = archive.ask("Which releases quote a judge?", mode="llm")
+    assert answer.text.startswith("No release holds the words of “a judge”.") and answer.abstained
+    # Whom the release quotes, and what it talks about: both must hold.
+    llm.replies.append('{"subject": "shelters", "speaker": "a director general", "relation": "", "date": "", '
+                       '"date2": ""}')
+    assert _cited(archive.ask("Which releases have a director general talking about shelters?", mode="llm")) == ["001"]
+    llm.replies.append('{"subject": "Timor-Leste", "speaker": "a director general", "relation": "", "date": "", '
+                       '"date2": ""}')
+    answer = archive.ask("Which releases have a director general talking about Timor-Leste?", mode="llm")
+    assert answer.text.startswith("No release holds the words of “Timor-Leste”.") and answer.abstained
+    assert not llm.replies
+
+
+def test_a_quote_is_read_by_its_marks_in_any_shape():
+    """Curly and straight marks; a quote continued from the sentence before; an apostrophe inside a quote (K’iche’) is
+    no mark; a quoted title is no speech."""
+    sentences = split_sentences("x", "“Many victims speak Mam or K’iche’, and we need interpreters,” said Esteban "
+                                     "Tzoc, district prosecutor. The \"Blue Heart\" campaign began in 2019. \"A judge "
+                                     "must protect the victim. It must happen in every court,\" said Farrukh Rahimov, "
+                                     "a judge. Zhang said: « Nous continuerons ce travail avec l’OIM. »")
+    found = {quote.sentence.index: quote.attribution for quote in quotes(sentences)}
+    assert list(found.values()) == ["said Esteban Tzoc, district prosecutor.", "said Farrukh Rahimov, a judge.",
+                                    "Zhang said:"], found
 
 
 def test_a_list_asked_in_french_is_worded_in_french_and_quotes_the_release(archive):

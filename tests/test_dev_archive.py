@@ -9,6 +9,8 @@ import json
 import pytest
 
 from config import PROJECT_ROOT, Settings
+from qa.quotes import quotes
+from qa.text import split_sentences
 from vectorstore.catalog import build_catalog
 from vectorstore.contacts import CONTACT_MARKER
 from vectorstore.ingest import clean_files
@@ -95,3 +97,19 @@ def test_the_catalog_agrees_with_the_plan(catalogued):
     invented = [e["id"] for e in PLAN if not e["date"] and catalogued[e["id"]][1].date]
     assert invented == []  # unknown stays unknown
     assert dates >= 0.97 and countries >= 0.97
+
+
+def test_quotes_are_attributed_to_the_planted_speakers(catalogued):
+    """The quote reader over every cleaned page: the people the plan has quoted are named in the words around a quote
+    (all but those reported in indirect speech: "said the state would…"), and a quote whose attribution names someone
+    names a planted speaker, never a quoted title or a contact."""
+    named, planned, strays = 0, 0, []
+    for entry in PLAN:
+        found = quotes(split_sentences(entry["id"], catalogued[entry["id"]][0].text))
+        speakers = [person["name"] for person in entry.get("quoted", [])]
+        planned += len(speakers)
+        named += sum(any(name in quote.attribution for quote in found) for name in speakers)
+        strays += [quote.attribution for quote in found if not any(name in quote.attribution for name in speakers)]
+    assert named >= 0.9 * planned, (named, planned)
+    assert [stray for stray in strays if any(word[0].isupper() for word in stray.split()[1:])] == []
+    assert strays, "the pages' unnamed speakers (\"he said\") are quotes too"
