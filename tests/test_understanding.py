@@ -21,6 +21,12 @@ LANGUAGES = tuple(Settings().languages)
     ("¿Cuántos refugios administra el Ministerio de Asuntos Civiles de China?", "es"),
     ("澳门劳工事务局的培训有多少名官员参加？", "zh"),
     ("Quantos policiais participaram do workshop em Kunming?", "pt"),
+    # Short ones, whose confidence spreads over kindred languages, and names alone, which say no language.
+    ("Et quand s'est-il terminé ?", "fr"),
+    ("¿Qué comunicados citan a un fiscal?", "es"),
+    ("who paid for teh macao trainigs", "en"),
+    ("Macao", "en"),
+    ("Dili?", "en"),
 ])
 def test_the_language_a_question_is_asked_in(question, language):
     assert detect_language(question, LANGUAGES) == language
