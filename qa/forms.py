@@ -28,6 +28,9 @@ FIGURE = re.compile(r"\d[\d,.]*")  # digits as written: "1,840", "3.5"
 _YEAR = re.compile(r"(?:19|20)\d\d")  # a year, which is no count or sum
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _CALENDAR = {name.lower() for name in [*calendar.month_name, *calendar.month_abbr, *calendar.day_name] if name}
+# text_to_num reads a plural scale word as a figure ("thousands of workers" → "1000 of workers"); a vague amount
+# states no count, so those words are kept as written.
+_VAGUE = re.compile(r"\b(?:ten|hundred|thousand|million|billion)s\b", re.I)
 
 
 def form_of(question: str) -> str:
@@ -54,16 +57,25 @@ def years(text: str) -> set[str]:
     return {f.rstrip(".,") for f in FIGURE.findall(text) if is_year(f)}
 
 
+def as_digits(text: str) -> str:
+    """``text`` with its number words as figures ("eight operators" → "8 operators"), vague amounts ("thousands of")
+    left as words."""
+    pieces = _VAGUE.split(text)
+    vague = _VAGUE.findall(text)
+    return "".join(alpha2digit(piece, "en", threshold=0) + (vague[i] if i < len(vague) else "")
+                   for i, piece in enumerate(pieces))
+
+
 def figures(text: str) -> list[str]:
     """The figures of ``text`` that are not years, number words read as figures ("eight operators" → "8")."""
-    return [f for f in FIGURE.findall(alpha2digit(text, "en", threshold=0)) if not is_year(f)]
+    return [f for f in FIGURE.findall(as_digits(text)) if not is_year(f)]
 
 
 @lru_cache(maxsize=256)  # a claim and its evidence are read for each check of an answer
 def undated(text: str) -> str:
     """``text`` with number words as figures ("eight operators" → "8 operators") and its dates taken out ("29 July
     2021", "28/01/2020", as dateparser finds them): what is left of its figures counts something."""
-    text = alpha2digit(text, "en", threshold=0)
+    text = as_digits(text)
     for found, _ in search_dates(text, languages=["en"]) or []:
         if _YEAR.search(found) or {w.lower() for w in _WORD.findall(found)} & _CALENDAR:
             text = text.replace(found, " ")

@@ -94,6 +94,8 @@ def test_the_form_of_value_an_answer_must_carry(question, form):
 @pytest.mark.parametrize(("form", "text", "carried"), [
     ("count", "Eight operators staff the line.", True),
     ("count", "The course ended in 2012.", False),
+    ("count", "The campaign has reached thousands of seasonal farm workers.", False),  # a vague amount
+    ("count", "Three thousand workers were reached.", True),
     ("amount", "Canada gave USD 185,000.", True),
     ("amount", "a grant of 140,000 euros", True),
     ("amount", "The cost of training the 70 social workers was met by the Bureau.", False),
