@@ -64,6 +64,9 @@ def test_counts_follow_each_languages_plural_rule():
         ["0 communiqué examiné", "1 communiqué examiné", "2 communiqués examinés"]
     assert chinese.releases(3) == "3篇新闻稿" and chinese.date("2011-03-15") == "2011年3月15日"
     assert french.date("2011-03-15") == "15 mars 2011" and prompts.wording("en").date("2011-03-15") == "15 March 2011"
+    arabic = prompts.wording("ar")  # six forms: one, two, three to ten, eleven to ninety-nine, and a hundred's
+    assert [arabic.releases(n) for n in (1, 2, 5, 11, 100)] == \
+        ["1 بيان صحفي", "2 بيانان صحفيان", "5 بيانات صحفية", "11 بيانًا صحفيًا", "100 بيان صحفي"]
 
 
 def test_a_language_without_a_catalog_is_worded_in_english_and_the_log_says_so(caplog):
