@@ -385,12 +385,15 @@ class ArchiveQA:
         return passage, f"- {passage.title}{when}: “{sentence.text.replace(chr(10), '; ')}”", (1, "1")
 
     def _total(self, found: Plan, covered: list[str]) -> Iterator[tuple[Passage, str, tuple[int, str]]]:
-        """Each count of people in the releases that hold every term of the subject (but the people counted),
-        an addend cited to its own sentence."""
+        """Each count of people in the releases that hold the subject, an addend cited to its own sentence. Where the
+        subject names something ("the Macao trainings"), its names decide, as of a list: the question's other words
+        are its way of asking ("How many people attended the Macao trainings?": the release says "were trained");
+        otherwise every term but the people counted."""
         asked = found.counted
+        required = [found.subject[i] for i in sorted(found.names)] or [g for g in found.subject if not g & asked]
         for release_id in covered:
             terms = set(content_terms(self.bot.retriever.texts[release_id]))
-            if not all(group & terms for group in found.subject if not group & asked):
+            if not all(_holds(group, terms, True) if found.names else group & terms for group in required):
                 continue
             for sentence in self._sentences(release_id).sentences:
                 for value, people in _people_counts(sentence.text, asked):

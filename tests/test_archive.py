@@ -43,6 +43,13 @@ def test_the_macao_total_is_computed_from_three_cited_addends(archive):
     assert [line[-4:] for line in answer.text.splitlines()[:3]] == ["[1].", "[2].", "[3]."]
 
 
+def test_of_a_totals_subject_names_decide_not_the_questions_verb(archive):
+    """The Macao release says "were trained", never "attended": the subject's name decides which releases it adds up."""
+    answer = archive.ask("How many people in total attended the Macao trainings?")
+    assert answer.text.splitlines()[-1] == "Total: 70 + 2 × 35 + 120 = 260 (5 releases checked)."
+    assert _cited(answer) == ["000", "000", "000"]
+
+
 def test_every_training_in_china_and_only_those_a_funder_supported(archive):
     trainings = archive.ask("List the counter-trafficking trainings and workshops IOM held in China.")
     assert sorted(_cited(trainings)) == ["000", "001", "002", "003"] and "(4 releases checked)" in trainings.text
