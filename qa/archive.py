@@ -247,10 +247,8 @@ class ArchiveQA:
         covered = self._releases(found.filters)
         if found.kind == "compare":
             holding = [r for r in covered if self.best(found, r) is not None]
-            # A comparison is answered in English for now: each release's answer is the engine's, in English.
             yield from comparison.stream(self.bot, question, found.ask, found.filters, mode, holding,
-                                         self.left_out(found.filters, len(covered), self.bot.prompts.wording(ENGLISH)),
-                                         started)
+                                         self.left_out(found.filters, len(covered), words), started, language)
             return
         yield Retrieved(question, [], covered, time.perf_counter() - started)
         timings = Timings(retrieval_s=time.perf_counter() - started)

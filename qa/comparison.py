@@ -13,9 +13,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from qa.engine import ReleaseQA, Retrieved
-from qa.evidence import Passage, published
-from qa.text import Sentence, content_terms, releases
+from qa.evidence import Passage
+from qa.text import Sentence, content_terms
 from qa.types import Answer, Citation, Claim, Filters, Timings
+from qa.understanding import ENGLISH, Understood
+from qa.wording import Wording
 
 # "each year", "each other" ask no comparison.
 _NOT_EACH = r"(?!\s+(?:year|month|week|day|time|other)s?\b)"
@@ -64,20 +66,24 @@ def _cited_passage(citation: Citation, meta: dict) -> Passage:
     return Passage.of(citation.number, meta, [Sentence(citation.source, start, end, citation.sentence, 0, 0)])
 
 
-def _not_compared(more: int) -> str:
+def _not_compared(more: int, words: Wording) -> str:
     """How many releases hold what is compared past the limit: said, not dropped."""
     if not more:
         return ""
-    which = "1 more release holds it and was" if more == 1 else f"{more} more releases hold it and were"
-    return f" {which} not asked (the first RELEASEBOT_COMPARE_MAX_RELEASES were): narrow the question with a " \
-           "country, a date or a name."
+    return " " + words.count(
+        "{n} more release holds it and was not asked (the first RELEASEBOT_COMPARE_MAX_RELEASES were): narrow the "
+        "question with a country, a date or a name.",
+        "{n} more releases hold it and were not asked (the first RELEASEBOT_COMPARE_MAX_RELEASES were): narrow the "
+        "question with a country, a date or a name.", more)
 
 
 def stream(bot: ReleaseQA, question: str, asked: str, filters: Filters, mode: str | None, holding: list[str],
-           left_out: str, started: float) -> Iterator[Retrieved | str | Answer]:
-    """Each release holding what is compared answers ``asked`` on its own (within ``filters``); lines stream as
-    releases answer. ``left_out``: what the filters left out, said at the end; ``started``: when the question came
-    (``time.perf_counter()``), which the timings count from."""
+           left_out: str, started: float, language: str = ENGLISH) -> Iterator[Retrieved | str | Answer]:
+    """Each release holding what is compared answers ``asked`` (English) on its own (within ``filters``); lines stream
+    as releases answer, in ``language``: each release's answer is the engine's, checked in English and then
+    translated, and the fixed words are the catalog's. ``left_out``: what the filters left out, said at the end;
+    ``started``: when the question came (``time.perf_counter()``), which the timings count from."""
+    words = bot.prompts.wording(language)
     candidates = holding[:bot.settings.compare_max_releases]
     yield Retrieved(question, [], candidates, time.perf_counter() - started)
     timings = Timings(retrieval_s=time.perf_counter() - started, new_prompt_tokens=0)
@@ -88,7 +94,8 @@ def stream(bot: ReleaseQA, question: str, asked: str, filters: Filters, mode: st
     for release_id in candidates:
         meta = bot.retriever.metadata[release_id]
         ask = _narrowed(asked, set(content_terms(f"{meta['title']} {bot.retriever.texts[release_id]}")))
-        answer = bot.ask(ask, mode=mode, filters=replace(filters, release_ids=[release_id]))
+        answer = bot.ask(ask, mode=mode, filters=replace(filters, release_ids=[release_id]),
+                         understood=Understood(ask, language, ask))
         timings.new_prompt_tokens += answer.timings.new_prompt_tokens or 0
         if answer.abstained:
             silent.append(meta["title"])
@@ -96,21 +103,21 @@ def stream(bot: ReleaseQA, question: str, asked: str, filters: Filters, mode: st
         text, more_claims, more_citations = _renumber(answer, len(citations))
         claims += more_claims
         citations += more_citations
-        when = f" ({published(meta['date'])})" if meta.get("date") else ""
+        when = f" ({words.date(meta['date'])})" if meta.get("date") else ""
         lines.append(f"- {meta['title']}{when}: {text}")
         if timings.ttft_s is None:
             timings.ttft_s = time.perf_counter() - started
         yield ("" if len(lines) == 1 else "\n") + lines[-1]
         panel = [_cited_passage(c, bot.retriever.metadata[c.source]) for c in citations]
         yield Retrieved(question, panel, candidates, timings.retrieval_s)
-    silence = f" Not stated in: {'; '.join(silent)}." if silent else ""
-    closing = f"Answered by {len(lines)} of {releases(len(candidates))} checked.{silence}{left_out}" + _not_compared(
-        len(holding) - len(candidates))
+    silence = " " + words.say("Not stated in: {titles}.", titles="; ".join(silent)) if silent else ""
+    closing = words.say("Answered by {n} of {checked}.", n=len(lines), checked=words.checked(len(candidates))) + \
+        silence + left_out + _not_compared(len(holding) - len(candidates), words)
     yield ("\n" if lines else "") + closing
     timings.total_s = time.perf_counter() - started
     yield Answer(
         question=question, standalone_question=asked,
-        text="\n".join([*lines, closing]) if lines else f"{bot.prompts.abstain} ({closing})",
+        text="\n".join([*lines, closing]) if lines else f"{bot.decline(language)} ({closing})",
         citations=citations, claims=claims, abstained=not lines, retrieved=candidates, timings=timings,
         model=f"archive ({bot.model if (mode or bot.settings.mode) == 'llm' else 'extractive'})",
         mode=mode or bot.settings.mode,

@@ -248,3 +248,24 @@ def test_a_comparison_past_its_limit_says_how_many_releases_it_did_not_ask(archi
         "Answered by 1 of 2 releases checked. Not stated in: IOM, Macao SAR run counter-trafficking training. "
         "3 more releases hold it and were not asked (the first RELEASEBOT_COMPARE_MAX_RELEASES were): narrow the "
         "question with a country, a date or a name.")
+
+
+def test_a_comparison_asked_in_french_is_answered_in_french(archive):
+    """Each release's answer is checked in English, then translated; the dates and the closing line are French, the
+    cited sentences the release's own."""
+    llm = archive.bot._llm
+    llm.replies.extend([
+        '{"translations": ["Which ministry co-organised each training?"]}',
+        "The Chinese Ministry of Civil Affairs co-hosted the training [1].",
+        '{"translations": ["Le [N1] of [N2] a co-organisé la formation."]}',  # names go as placeholders
+        "NOT FOUND",
+        "The Chinese Ministry of Public Security co-organized the workshop [1].",
+        '{"translations": ["Le [N1] of [N2] a co-organisé l\'atelier."]}',
+        "NOT FOUND", "NOT FOUND"])
+    answer = archive.ask("Quel ministère a coorganisé chaque formation ?", mode="llm")
+    assert not llm.replies
+    lines = answer.text.splitlines()
+    assert lines[0] == "- IOM and China Work to Protect, Assist Victims of Trafficking (15 mars 2011): Le Chinese " \
+                       "Ministry of Civil Affairs a co-organisé la formation [1]."
+    assert "a co-organisé l'atelier [2]" in lines[1] and "Ministry of Public Security" in answer.citations[-1].sentence
+    assert lines[-1].startswith("Réponse dans 2 des 5 communiqués examinés. Non précisé dans : IOM, Macao SAR run")

@@ -27,8 +27,8 @@ def _said_in_code() -> set[str]:
     """Every message the code words (``say(message, …)``, ``count(singular, plural, n, …)``), read by Babel's
     extractor."""
     found = set()
-    for module in ("archive.py", "wording.py"):
-        for _, message, _, _ in extract_from_file("python", Path(qa.__file__).parent / module,
+    for module in sorted(Path(qa.__file__).parent.glob("*.py")):
+        for _, message, _, _ in extract_from_file("python", module,
                                                   keywords={"say": (1,), "count": (1, 2)}):
             found.add(message if isinstance(message, str) else message[0])
     return found
