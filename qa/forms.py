@@ -30,7 +30,7 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 _CALENDAR = {name.lower() for name in [*calendar.month_name, *calendar.month_abbr, *calendar.day_name] if name}
 # text_to_num reads a plural scale word as a figure ("thousands of workers" → "1000 of workers"); a vague amount
 # states no count, so those words are kept as written.
-_VAGUE = re.compile(r"\b(?:ten|hundred|thousand|million|billion)s\b", re.I)
+_VAGUE = re.compile(r"\b((?:ten|hundred|thousand|million|billion)s)\b", re.I)  # captured: split keeps them
 
 
 def form_of(question: str) -> str:
@@ -60,10 +60,8 @@ def years(text: str) -> set[str]:
 def as_digits(text: str) -> str:
     """``text`` with its number words as figures ("eight operators" → "8 operators"), vague amounts ("thousands of")
     left as words."""
-    pieces = _VAGUE.split(text)
-    vague = _VAGUE.findall(text)
-    return "".join(alpha2digit(piece, "en", threshold=0) + (vague[i] if i < len(vague) else "")
-                   for i, piece in enumerate(pieces))
+    pieces = _VAGUE.split(text)  # odd pieces are the vague words themselves
+    return "".join(piece if i % 2 else alpha2digit(piece, "en", threshold=0) for i, piece in enumerate(pieces))
 
 
 def figures(text: str) -> list[str]:

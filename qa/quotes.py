@@ -4,7 +4,9 @@ any language, so they are read by character, not by words."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qa.text import Sentence, words
 
@@ -26,9 +28,9 @@ class Quote:
 def _parts(text: str) -> tuple[str, str]:
     """The text outside the quotation marks and inside them. A sentence whose first mark closes continues a quote
     begun in the sentence before."""
-    marks = [c for c in text if c in OPENING + CLOSING + STRAIGHT]
-    inside = bool(marks) and (marks[0] in CLOSING or marks[0] in STRAIGHT and text.index(marks[0]) > 0
-                              and not text[text.index(marks[0]) + 1:text.index(marks[0]) + 2].isalnum())
+    first = next((i for i, c in enumerate(text) if c in OPENING + CLOSING + STRAIGHT), None)
+    inside = first is not None and (text[first] in CLOSING or text[first] in STRAIGHT and first > 0
+                                    and not text[first + 1:first + 2].isalnum())
     outside, quoted = [], []
     for i, c in enumerate(text):
         if c in OPENING or c in STRAIGHT and not inside and text[i + 1:i + 2].isalnum():
@@ -42,11 +44,16 @@ def _parts(text: str) -> tuple[str, str]:
     return "".join(outside), "".join(quoted)
 
 
-def quotes(sentences: tuple[Sentence, ...] | list[Sentence]) -> list[Quote]:
+def quotes(sentences: Sequence[Sentence]) -> tuple[Quote, ...]:
     """The sentences that quote speech, with their attributions."""
+    return _quotes(tuple(sentences))
+
+
+@lru_cache(maxsize=4096)  # a list question about a speaker reads every release's quotes; releases are asked again
+def _quotes(sentences: tuple[Sentence, ...]) -> tuple[Quote, ...]:
     found = []
     for sentence in sentences:
         outside, quoted = _parts(sentence.text)
         if len(words(quoted)) >= SPEECH_WORDS and quoted.rstrip()[-1:] in SPEECH_END and words(outside):
             found.append(Quote(sentence, " ".join(outside.split())))
-    return found
+    return tuple(found)
