@@ -128,25 +128,39 @@ class PlanModel(Protocol):
 
 def plan(question: str, filters: Filters | None = None, model: PlanModel | None = None) -> Plan | None:
     """The plan of a collection question (its kind by meaning: ``qa.kinds``), or None for a single-fact question.
-    With a ``model``, it settles a kind the probe is unsure of, and reads a list: what a listed release must talk about,
-    in a few words, and the dates it limits the releases to (checked here against the question). Without one, or when
+    With a ``model``, it settles a kind the probe is unsure of, and reads a list or a comparison: what a listed or
+    compared release must talk about, in a few words, what a comparison asks each, and the dates it limits the releases
+    to (checked here against the question). Without one, or when
     its reading is unusable, the question's own words are the subject and its filters."""
     kind = kind_of(question, model.several if model else None)
     if kind == FACT:
         return None
     kind = "list" if kind == "count" else kind  # a list's closing line counts the releases listed
-    described = model.describe(question) if model is not None and kind == "list" else None
+    described = model.describe(question) if model is not None and kind in ("list", "compare") else None
     found, text = (_read(described, question, replace(filters or Filters())), described.subject) if described \
         else _filtered(question, replace(filters or Filters()))
-    ask = ""
-    if kind == "compare":  # the subject is what is compared ("each training"), not what is asked of it
-        text, ask = comparison.compared(text)[0], comparison.compared(question)[1]  # the question keeps its place
+    # What a comparison asks each release is the model's; without its reading, the question itself is asked.
+    ask = (described and described.ask or question) if kind == "compare" else ""
     subject, names = _subject(text, alternatives=kind == "compare", opening=described is None)
     speaker, named = _subject(described.speaker, opening=False) if described else ([], set())
+    if described and kind == "compare":  # of a list, the question's names may be alternatives ("Finland (a Finnish
+        _keep_names(question, described, subject, names, speaker)  # ministry)"): the reading keeps them, measured
     about = described.speaker if speaker and not subject else text
     return Plan(kind, subject, found, names, _counted(question) if kind == "total" else set(), ask,
                 " ".join(about.split()) if subject or speaker else "", described=described is not None,
                 speaker=speaker, speaker_names=bool(speaker) and len(named) == len(speaker))
+
+
+def _keep_names(question: str, described: Described, subject: list[set[str]], names: set[int],
+                speaker: list[set[str]]) -> None:
+    """Add to the model's ``subject`` of a comparison the names the question writes and its reading dropped (the
+    small model reads "each of the trainings in China" as "trainings"): a name a release must hold is a fact."""
+    claimed = set().union(*subject, *speaker, *(content_terms(described.date + " " + described.date2),))
+    groups, named = _subject(question, alternatives=True)
+    for index in sorted(named):
+        if not groups[index] & claimed:
+            subject.append(groups[index])
+            names.add(len(subject) - 1)
 
 
 def _read(described: Described, question: str, found: Filters) -> Filters:

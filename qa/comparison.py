@@ -1,9 +1,9 @@
 """Comparisons across releases, side by side: one question asked of each release on its own.
 
-"Which ministry co-organised each training?" becomes "Which ministry co-organised the training?", asked of every
-release that holds a training, each through the single-fact engine restricted to that one release: its retrieval,
-evidence and citation check, and with the local model the release's saved prompt state, so the question's few
-tokens are the only new ones read. A release that does not say is named as such, never filled in.
+"Which ministry co-organised each training?" becomes "Which ministry co-organised the training?" (the model's plan:
+``qa.archive.plan``), asked of every release that holds a training, each through the single-fact engine restricted
+to that one release: its retrieval, evidence and citation check, and with the local model the release's saved prompt
+state, so the question's few tokens are the only new ones read. A release that does not say is named as such, never filled in.
 """
 
 from __future__ import annotations
@@ -12,43 +12,15 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+
 from qa.engine import ReleaseQA, Retrieved
 from qa.evidence import Passage
-from qa.text import Sentence, content_terms
+from qa.text import Sentence
 from qa.types import Answer, Citation, Claim, Filters, Timings
 from qa.understanding import ENGLISH, Understood
 from qa.wording import Wording
 
-# "each year", "each other" ask no comparison.
-_NOT_EACH = r"(?!\s+(?:year|month|week|day|time|other)s?\b)"
-_EACH = re.compile(rf"\beach\b{_NOT_EACH}(?:\s+one)?(?:\s+of)?(?:\s+the)?\s+", re.I)
-# The kinds of thing a comparison ranges over, where it names no question ("Compare the Macao and Beijing trainings").
-_COMPARED = re.compile(r"(?:[A-Z][\w'’-]*\s+(?:(?:and|or)\s+)?)*(?:releases?|trainings?|workshops?|seminars?|courses?)\b")
-_WH = re.compile(r"^(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)
 _MARKER = re.compile(r"\[(\d+)\]")
-_NAMES = re.compile(r"\b[A-Z][\w'’-]*(?:,? (?:and|or) [A-Z][\w'’-]*)+")
-
-
-def compared(question: str) -> tuple[str, str]:
-    """What is compared ("training", "Macao and Beijing trainings") and the question to ask each release."""
-    question = re.sub(r",?\s*\b(?:respectively|side by side)\b", "", question, flags=re.I).strip()
-    if each := _EACH.search(question):  # "Which ministry co-organised each of the trainings?"
-        return question[each.end():], question[:each.start()] + "the " + question[each.end():]
-    rest = re.sub(r"^\s*compare\s+(?:the\s+)?", "", question, flags=re.I)  # "Compare who funded the A and B trainings"
-    things = _COMPARED.search(rest)
-    subject = things.group() if things else rest.rstrip(" .?")
-    ask = rest[0].upper() + rest[1:].rstrip(" .?") + "?" if _WH.match(rest) else \
-        f"What does the release say about the {subject}?"
-    return subject, ask
-
-
-def _narrowed(ask: str, terms: set[str]) -> str:
-    """The question as asked of one release: of names compared, those it holds ("Who funded the Macao and Beijing
-    trainings?" of the Beijing release: "Who funded the Beijing trainings?"; the model declines the mixed one)."""
-    def held(match: re.Match) -> str:
-        names = [name for name in re.split(r",? (?:and|or) ", match.group()) if set(content_terms(name)) <= terms]
-        return " and ".join(names) if names else match.group()
-    return _NAMES.sub(held, ask)
 
 
 def _renumber(answer: Answer, offset: int) -> tuple[str, list[Claim], list[Citation]]:
@@ -93,9 +65,8 @@ def stream(bot: ReleaseQA, question: str, asked: str, filters: Filters, mode: st
     silent: list[str] = []
     for release_id in candidates:
         meta = bot.retriever.metadata[release_id]
-        ask = _narrowed(asked, set(content_terms(f"{meta['title']} {bot.retriever.texts[release_id]}")))
-        answer = bot.ask(ask, mode=mode, filters=replace(filters, release_ids=[release_id]),
-                         understood=Understood(ask, language, ask))
+        answer = bot.ask(asked, mode=mode, filters=replace(filters, release_ids=[release_id]),
+                         understood=Understood(asked, language, asked))
         timings.new_prompt_tokens += answer.timings.new_prompt_tokens or 0
         if answer.abstained:
             silent.append(meta["title"])

@@ -258,13 +258,13 @@ class ReleaseQA:
         return isinstance(reply, dict) and reply.get("answer") == "several"
 
     def describe(self, question: str) -> Described | None:
-        """The model's reading of a collection question: what a listed release must talk about, in a few words, and the
-        dates the question limits the releases to (``Described``, unchecked); None when its reply is unusable (the log
-        says so)."""
+        """The model's reading of a collection question: what a listed or compared release must talk about, in a few
+        words, whom it must quote, what a comparison asks each release, and the dates the question limits the releases
+        to (``Described``, unchecked); None when its reply is unusable (the log says so)."""
         text = {"type": "string", "maxLength": 120}
-        schema = {"type": "object", "required": ["subject", "speaker", "relation", "date", "date2"], "properties": {
-            "subject": text, "speaker": text, "relation": {"type": "string", "enum": list(RELATIONS)}, "date": text,
-            "date2": text}}
+        schema = {"type": "object", "required": ["subject", "speaker", "ask", "relation", "date", "date2"],
+                  "properties": {"subject": text, "speaker": text, "ask": {"type": "string", "maxLength": 200},
+                                 "relation": {"type": "string", "enum": list(RELATIONS)}, "date": text, "date2": text}}
         try:
             reply = self.reply_json(self.prompts.subject_messages(question), schema,
                                     self.prompts.subject_messages(QUESTION_SLOT))
@@ -272,8 +272,8 @@ class ReleaseQA:
         except ValueError as exc:  # pydantic's ValidationError is one
             log.warning("no reading of %r: %s; its own words are read", question, exc)
             return None
-        return described.model_copy(update={"subject": " ".join(described.subject.split()),
-                                            "speaker": " ".join(described.speaker.split())})
+        return described.model_copy(update={field: " ".join(getattr(described, field).split())
+                                            for field in ("subject", "speaker", "ask")})
 
     def _translate(self, sentences: list[str], language: str) -> list[str]:
         """Sentences in ``language``, each where the model's translation is faithful (``qa.translation``); the rest

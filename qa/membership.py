@@ -1,7 +1,7 @@
 """The releases closest in meaning to a collection question's subject, for when no release holds its words.
 
 A list holds the releases whose sentences carry the subject's words (``ArchiveQA.best``). Words miss a release that
-says it otherwise ("…," said Justice Rampersad, for "a judge quoted"), and the bundled 1.5B model is no judge of
+says it otherwise ("safe houses" for "shelters"), and the bundled 1.5B model is no judge of
 which of the close ones do: asked yes or no of each, it says yes to nearly every related sentence (docs/EVAL.md). So
 when words find none, the closest are shown as such, unconfirmed, rather than "0 releases". Candidates come from
 hybrid retrieval over every release's chunks: their cost does not grow with the archive.
