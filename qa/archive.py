@@ -143,8 +143,9 @@ def plan(question: str, filters: Filters | None = None, model: PlanModel | None 
     ask = (described and described.ask or question) if kind == "compare" else ""
     subject, names = _subject(text, alternatives=kind == "compare", opening=described is None)
     speaker, named = _subject(described.speaker, opening=False) if described else ([], set())
-    if described and kind == "compare":  # of a list, the question's names may be alternatives ("Finland (a Finnish
-        _keep_names(question, described, subject, names, speaker)  # ministry)"): the reading keeps them, measured
+    # Of a list, the question's names may be alternatives ("Finland (a Finnish ministry)"): its reading keeps them.
+    if described and kind == "compare":
+        _keep_names(question, described, subject, names, speaker)
     about = described.speaker if speaker and not subject else text
     return Plan(kind, subject, found, names, _counted(question) if kind == "total" else set(), ask,
                 " ".join(about.split()) if subject or speaker else "", described=described is not None,
@@ -155,7 +156,7 @@ def _keep_names(question: str, described: Described, subject: list[set[str]], na
                 speaker: list[set[str]]) -> None:
     """Add to the model's ``subject`` of a comparison the names the question writes and its reading dropped (the
     small model reads "each of the trainings in China" as "trainings"): a name a release must hold is a fact."""
-    claimed = set().union(*subject, *speaker, *(content_terms(described.date + " " + described.date2),))
+    claimed = set().union(*subject, *speaker, content_terms(f"{described.date} {described.date2}"))
     groups, named = _subject(question, alternatives=True)
     for index in sorted(named):
         if not groups[index] & claimed:

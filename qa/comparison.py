@@ -3,7 +3,8 @@
 "Which ministry co-organised each training?" becomes "Which ministry co-organised the training?" (the model's plan:
 ``qa.archive.plan``), asked of every release that holds a training, each through the single-fact engine restricted
 to that one release: its retrieval, evidence and citation check, and with the local model the release's saved prompt
-state, so the question's few tokens are the only new ones read. A release that does not say is named as such, never filled in.
+state, so the question's few tokens are the only new ones read. A release that does not say is named as such, never
+filled in.
 """
 
 from __future__ import annotations
