@@ -125,6 +125,8 @@ class PlanModel(Protocol):
 
     def describe(self, question: str) -> Described | None: ...
 
+    def each(self, question: str) -> str: ...
+
 
 def plan(question: str, filters: Filters | None = None, model: PlanModel | None = None) -> Plan | None:
     """The plan of a collection question (its kind by meaning: ``qa.kinds``), or None for a single-fact question.
@@ -140,7 +142,7 @@ def plan(question: str, filters: Filters | None = None, model: PlanModel | None 
     found, text = (_read(described, question, replace(filters or Filters())), described.subject) if described \
         else _filtered(question, replace(filters or Filters()))
     # What a comparison asks each release is the model's; without its reading, the question itself is asked.
-    ask = (described and described.ask or question) if kind == "compare" else ""
+    ask = ((model.each(question) if model is not None else "") or question) if kind == "compare" else ""
     subject, names = _subject(text, alternatives=kind == "compare", opening=described is None)
     speaker, named = _subject(described.speaker, opening=False) if described else ([], set())
     # Of a list, the question's names may be alternatives ("Finland (a Finnish ministry)"): its reading keeps them.
@@ -156,7 +158,9 @@ def _keep_names(question: str, described: Described, subject: list[set[str]], na
                 speaker: list[set[str]]) -> None:
     """Add to the model's ``subject`` of a comparison the names the question writes and its reading dropped (the
     small model reads "each of the trainings in China" as "trainings"): a name a release must hold is a fact."""
-    claimed = set().union(*subject, *speaker, content_terms(f"{described.date} {described.date2}"))
+    # A date's words ("March 2011") are the reading's; a "date" that reads as none ("China") is not.
+    dates = [text for text in (described.date, described.date2) if text and _period(text)]
+    claimed = set().union(*subject, *speaker, content_terms(" ".join(dates)))
     groups, named = _subject(question, alternatives=True)
     for index in sorted(named):
         if not groups[index] & claimed:

@@ -259,12 +259,12 @@ class ReleaseQA:
 
     def describe(self, question: str) -> Described | None:
         """The model's reading of a collection question: what a listed or compared release must talk about, in a few
-        words, whom it must quote, what a comparison asks each release, and the dates the question limits the releases
-        to (``Described``, unchecked); None when its reply is unusable (the log says so)."""
+        words, whom it must quote, and the dates the question limits the releases to (``Described``, unchecked); None
+        when its reply is unusable (the log says so)."""
         text = {"type": "string", "maxLength": 120}
-        schema = {"type": "object", "required": ["subject", "speaker", "ask", "relation", "date", "date2"],
-                  "properties": {"subject": text, "speaker": text, "ask": {"type": "string", "maxLength": 200},
-                                 "relation": {"type": "string", "enum": list(RELATIONS)}, "date": text, "date2": text}}
+        schema = {"type": "object", "required": ["subject", "speaker", "relation", "date", "date2"], "properties": {
+            "subject": text, "speaker": text, "relation": {"type": "string", "enum": list(RELATIONS)}, "date": text,
+            "date2": text}}
         try:
             reply = self.reply_json(self.prompts.subject_messages(question), schema,
                                     self.prompts.subject_messages(QUESTION_SLOT))
@@ -272,8 +272,21 @@ class ReleaseQA:
         except ValueError as exc:  # pydantic's ValidationError is one
             log.warning("no reading of %r: %s; its own words are read", question, exc)
             return None
-        return described.model_copy(update={field: " ".join(getattr(described, field).split())
-                                            for field in ("subject", "speaker", "ask")})
+        return described.model_copy(update={"subject": " ".join(described.subject.split()),
+                                            "speaker": " ".join(described.speaker.split())})
+
+    def each(self, question: str) -> str:
+        """A comparison's question as the model would ask it of one release ("Who funded each training?": "Who funded
+        the training?"); "" when its reply is unusable (the log says so). A prompt of its own: the extra field in the
+        list's reading changed how the model reads lists (docs/EVAL.md)."""
+        schema = {"type": "object", "required": ["ask"], "properties": {"ask": {"type": "string", "maxLength": 200}}}
+        try:
+            reply = self.reply_json(self.prompts.each_messages(question), schema,
+                                    self.prompts.each_messages(QUESTION_SLOT))
+        except ValueError as exc:
+            log.warning("no question for each release of %r: %s; it is asked as written", question, exc)
+            return ""
+        return " ".join(str(reply.get("ask", "")).split()) if isinstance(reply, dict) else ""
 
     def _translate(self, sentences: list[str], language: str) -> list[str]:
         """Sentences in ``language``, each where the model's translation is faithful (``qa.translation``); the rest

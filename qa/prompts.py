@@ -12,7 +12,8 @@ from llama_index.core.llms import ChatMessage, MessageRole
 from qa.evidence import Passage
 from qa.wording import Wording, load_catalogs, wording
 
-TEMPLATES = ("system", "answer", "source", "condense", "condense_again", "translate", "subject", "scope", "abstain")
+TEMPLATES = ("system", "answer", "source", "condense", "condense_again", "translate", "subject", "each", "scope",
+             "abstain")
 
 
 class PromptsMissingError(RuntimeError):
@@ -28,6 +29,7 @@ class Prompts:
     condense_again: PromptTemplate  # as JSON, for a rewrite that came back as no question
     translate: PromptTemplate
     subject: PromptTemplate
+    each: PromptTemplate  # a comparison's question as asked of one release
     scope: PromptTemplate
     abstain: str
     # The decline in other languages ("abstain.fr.txt": ISO 639-1 code), written once rather than translated by the
@@ -48,7 +50,7 @@ class Prompts:
             system=texts["system"], answer=PromptTemplate(texts["answer"]), source=PromptTemplate(texts["source"]),
             condense=PromptTemplate(texts["condense"]), condense_again=PromptTemplate(texts["condense_again"]),
             translate=PromptTemplate(texts["translate"]),
-            subject=PromptTemplate(texts["subject"]),
+            subject=PromptTemplate(texts["subject"]), each=PromptTemplate(texts["each"]),
             scope=PromptTemplate(texts["scope"]), abstain=texts["abstain"],
             abstain_in={path.name.split(".")[1]: path.read_text(encoding="utf-8").strip()
                         for path in sorted(directory.glob("abstain.*.txt"))},
@@ -84,6 +86,9 @@ class Prompts:
 
     def subject_messages(self, question: str) -> list[ChatMessage]:
         return [ChatMessage(role=MessageRole.USER, content=self.subject.format(question=question))]
+
+    def each_messages(self, question: str) -> list[ChatMessage]:
+        return [ChatMessage(role=MessageRole.USER, content=self.each.format(question=question))]
 
     def scope_messages(self, question: str) -> list[ChatMessage]:
         return [ChatMessage(role=MessageRole.USER, content=self.scope.format(question=question))]

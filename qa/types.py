@@ -149,13 +149,11 @@ RELATIONS = ("", "in", "before", "after", "since", "until", "between")
 
 class Described(BaseModel):
     """The model's reading of a collection question (``ReleaseQA.describe``), unchecked: what a release must talk about
-    ("" for every release; of a comparison, what is compared), whom it must quote, what a comparison asks each, and
-    how the releases' dates are limited, the dates as the question writes them ("March 2011"); the arithmetic and the
-    checks are the caller's."""
+    ("" for every release; of a comparison, what is compared), whom it must quote, and how the releases' dates are
+    limited, the dates as the question writes them ("March 2011"); the arithmetic and the checks are the caller's."""
 
     subject: str
     speaker: str = ""  # who a release must quote ("a prosecutor", "Thomas Sinkovits"); "" when no one in particular
-    ask: str = ""  # of a comparison, the question to ask each release ("Who funded the training?"); "" otherwise
     relation: str = ""
     date: str = ""
     date2: str = ""

@@ -196,14 +196,15 @@ def test_a_comparison_asks_each_release_on_its_own_and_names_those_that_do_not_s
     asked = len(llm.prompts)
     # In date order (001 is dated), then by id: 001, 000, 002, 003, 004. The reply for 000 names a ministry the
     # release never mentions: the citation check refuses it, and the release is listed as not saying.
-    llm.replies.extend([_compares("training", "Which ministry co-organised the training?"),
+    llm.replies.extend([*_compares("training", "Which ministry co-organised the training?"),
                         "The Chinese Ministry of Civil Affairs co-hosted the training [1].",
                         "The Ministry of Defence co-organised it [1].",
                         "The Chinese Ministry of Public Security co-organized the workshop [1].",
                         "NOT FOUND", "NOT FOUND"])
     answer = archive.ask("Which ministry co-organised each training?", mode="llm")
-    assert "Which ministry co-organised each training?" in llm.prompts[asked]  # the plan's reading of it
-    prompts = llm.prompts[asked + 1:]
+    # The plan's reading of it, then its question for each release.
+    assert all("Which ministry co-organised each training?" in p for p in llm.prompts[asked:asked + 2])
+    prompts = llm.prompts[asked + 2:]
     sources = [p.split("<|im_start|>user")[-1].count("Title:") for p in prompts]  # past the system prompt's examples
     assert sources == [1, 1, 1, 1, 1]
     assert all("Which ministry co-organised the training?" in p for p in prompts)
@@ -217,14 +218,16 @@ def test_a_comparison_asks_each_release_on_its_own_and_names_those_that_do_not_s
     assert "Ministry of Public Security" in next(c.sentence for c in answer.citations if c.source.startswith("002"))
 
 
-def _compares(subject: str, ask: str) -> str:
-    """The model's reading of a comparison, as the planning step's JSON."""
-    return json.dumps({"subject": subject, "speaker": "", "ask": ask, "relation": "", "date": "", "date2": ""})
+def _compares(subject: str, ask: str, date: str = "") -> list[str]:
+    """The model's replies planning a comparison: its reading (what is compared, a date "in" which) and the question
+    for each release."""
+    return [json.dumps({"subject": subject, "speaker": "", "relation": "in" if date else "", "date": date, "date2": ""}),
+            json.dumps({"ask": ask})]
 
 
 def test_a_comparison_is_planned_by_the_model_s_reading_and_asked_as_written_without_one(archive):
     llm = archive.bot._llm
-    llm.replies.append(_compares("Macao and Beijing trainings", "Who funded the training?"))
+    llm.replies.extend(_compares("Macao and Beijing trainings", "Who funded the training?"))
     compared = plan("Compare who funded the Macao and Beijing trainings.", model=archive.bot)
     assert compared.kind == "compare" and compared.ask == "Who funded the training?" and not llm.replies
     assert compared.by_names and [sorted(compared.subject[i]) for i in compared.names] == [["beij", "macao"]]
@@ -234,12 +237,12 @@ def test_a_comparison_is_planned_by_the_model_s_reading_and_asked_as_written_wit
 
 
 def test_a_name_the_model_s_reading_of_a_comparison_drops_is_still_one_a_release_must_hold(archive):
-    """The small model reads "each of the trainings in China" as about nothing: China, a name the question writes,
-    still decides which releases are compared (the four that name it; 004 is about Timor-Leste)."""
-    archive.bot._llm.replies.append(_compares("", "Which ministry co-organised the training?"))
+    """The small model reads "each of the trainings in China" as about nothing, with "China" for a date: China, a name
+    the question writes, still decides which releases are compared (the four that name it; 004 is about Timor-Leste)."""
+    archive.bot._llm.replies.extend(_compares("", "Which ministry co-organised the training?", date="China"))
     compared = plan("Which ministry co-organised each of the trainings in China?", model=archive.bot)
     assert compared.by_names and [sorted(compared.subject[i]) for i in compared.names] == [["china"]]
-    archive.bot._llm.replies.append(_compares("trainings", "How many people took part?"))
+    archive.bot._llm.replies.extend(_compares("trainings", "How many people took part?"))
     named = plan("Compare the trainings in Macao and Beijing: how many people took part?", model=archive.bot)
     assert {"beij", "macao"} in named.subject and not archive.bot._llm.replies
 
@@ -264,10 +267,10 @@ def test_a_comparison_past_its_limit_says_how_many_releases_it_did_not_ask(archi
     monkeypatch.setattr(archive.bot, "settings", archive.bot.settings.model_copy(update={"compare_max_releases": 2}))
     llm = archive.bot._llm
     asked = len(llm.prompts)
-    llm.replies.extend([_compares("training", "Which ministry co-organised the training?"),
+    llm.replies.extend([*_compares("training", "Which ministry co-organised the training?"),
                         "The Chinese Ministry of Civil Affairs co-hosted the training [1].", "NOT FOUND"])
     answer = archive.ask("Which ministry co-organised each training?", mode="llm")
-    assert len(llm.prompts) - asked == 3 and not llm.replies
+    assert len(llm.prompts) - asked == 4 and not llm.replies
     assert answer.text.splitlines()[-1] == (
         "Answered by 1 of 2 releases checked. Not stated in: IOM, Macao SAR run counter-trafficking training. "
         "3 more releases hold it and were not asked (the first RELEASEBOT_COMPARE_MAX_RELEASES were): narrow the "
@@ -280,7 +283,7 @@ def test_a_comparison_asked_in_french_is_answered_in_french(archive):
     llm = archive.bot._llm
     llm.replies.extend([
         '{"translations": ["Which ministry co-organised each training?"]}',
-        _compares("training", "Which ministry co-organised the training?"),
+        *_compares("training", "Which ministry co-organised the training?"),
         "The Chinese Ministry of Civil Affairs co-hosted the training [1].",
         '{"translations": ["Le [N1] of [N2] a co-organisé la formation."]}',  # names go as placeholders
         "NOT FOUND",
