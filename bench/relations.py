@@ -1,0 +1,59 @@
+"""How well a prompt lets the model judge whether a sentence states a claim, its relation too (who funded, who
+organised, who took part), on pairs no prompt was written from (eval/relations/pairs.jsonl: a sentence copied from a
+page of data/dev-archive, a claim in other words, whether the sentence states it). docs/EVAL.md has the results.
+
+    python bench/relations.py PROMPT_FILE [--pairs eval/relations/pairs.jsonl] [--every 1]
+
+PROMPT_FILE: a llama-index template with {sentence} and {claim} that asks for {"stated": "yes"|"no"}; the reply is
+constrained to that schema, as the engine's JSON replies are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from llama_cpp import Llama, LlamaGrammar
+from llama_index.core import PromptTemplate
+from llama_index.core.llms import ChatMessage, MessageRole
+
+from config import get_settings
+from qa.llm import bundled_model_path, chat_prompt
+
+SCHEMA = {"type": "object", "required": ["stated"], "properties": {"stated": {"type": "string", "enum": ["yes", "no"]}}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("prompt", type=Path)
+    parser.add_argument("--pairs", type=Path,
+                        default=Path(__file__).resolve().parents[1] / "eval" / "relations" / "pairs.jsonl")
+    parser.add_argument("--every", type=int, default=1, help="every k-th pair only (a tuning half: --every 2)")
+    args = parser.parse_args()
+    settings = get_settings()
+    path = settings.model_path or bundled_model_path(settings.data_dir)
+    llama = Llama(model_path=str(path), n_ctx=2048, n_threads=settings.llm_threads, verbose=False)
+    grammar = LlamaGrammar.from_json_schema(json.dumps(SCHEMA), verbose=False)
+    template = PromptTemplate(args.prompt.read_text(encoding="utf-8").strip())
+    pairs = [json.loads(line) for line in args.pairs.read_text(encoding="utf-8").splitlines() if line.strip()]
+    counts = {("yes", True): 0, ("yes", False): 0, ("no", True): 0, ("no", False): 0}
+    seconds = []
+    for pair in pairs[::args.every]:
+        messages = [ChatMessage(role=MessageRole.USER, content=template.format(sentence=pair["sentence"],
+                                                                                claim=pair["claim"]))]
+        started = time.perf_counter()
+        reply = llama.create_completion(chat_prompt(llama, messages), temperature=0.0, max_tokens=20, grammar=grammar)
+        seconds.append(time.perf_counter() - started)
+        said = json.loads(reply["choices"][0]["text"])["stated"]
+        counts[(pair["truth"], said == pair["truth"])] += 1
+        if said != pair["truth"]:
+            print(f"wrong ({pair['truth']}): {pair['claim']}")
+    print(f"right claims kept {counts[('yes', True)]}/{counts[('yes', True)] + counts[('yes', False)]}, "
+          f"wrong claims rejected {counts[('no', True)]}/{counts[('no', True)] + counts[('no', False)]}, "
+          f"{sum(seconds) / len(seconds):.2f} s a pair (mean)")
+
+
+if __name__ == "__main__":
+    main()
