@@ -130,8 +130,7 @@ class ReleaseQA:
         (well under a second), or read (~10 s) and saved for the next process."""
         with self._llm_lock:
             if self._prompt_cache is not None:
-                system = self.prompts.answer_messages(QUESTION_SLOT, [])[:1]
-                self._prompt_cache.prepare(self._llm._model, messages_to_chatml(system).removesuffix(ASSISTANT_TURN))
+                self._prompt_cache.prepare(self._llm._model, self._system_prefix())
                 return
             stream = self._llm.stream_chat(self.prompts.answer_messages("", []))
             next(stream, None)
@@ -425,16 +424,25 @@ class ReleaseQA:
                 if NOT_FOUND.match(text.strip()):  # the sentinel: nothing more worth waiting for
                     return
 
+    def _system_prefix(self) -> str:
+        """The part every answer prompt starts with: the system prompt."""
+        return messages_to_chatml(self.prompts.answer_messages(QUESTION_SLOT, [])[:1]).removesuffix(ASSISTANT_TURN)
+
     def _release_prefix(self, whole: Passage) -> str:
         """The answer prompt up to the question; trailing space left off, as it merges into the question's first token."""
         return before_slot(messages_to_chatml(self.prompts.answer_messages(QUESTION_SLOT, [whole])))
 
     def _prepare_prompt(self, messages: list, passages: list[Passage], timings: Timings) -> None:
-        """Restore a whole release's prompt state; count the prompt tokens llama.cpp has yet to read."""
+        """Restore a whole release's prompt state, or the system prompt's before sentence evidence; count the prompt
+        tokens llama.cpp has yet to read. Either way the rest is read from the end of a saved state, never from
+        wherever the last prompt stopped matching: the 1.5B model's first token differs with where reading resumed, so
+        an answer would depend on the question asked before it (dev d002: answered alone, declined after d001)."""
         llama = self._llm._model
         prompt = messages_to_chatml(messages)
+        prefix = self._release_prefix(passages[0]) if passages[0].whole else self._system_prefix()
+        how = self._prompt_cache.prepare(llama, prefix)
         if passages[0].whole:
-            timings.prompt_state = self._prompt_cache.prepare(llama, self._release_prefix(passages[0]))
+            timings.prompt_state = how
         tokens = self._prompt_cache.tokens(llama, prompt)
         timings.prompt_tokens = len(tokens)
         timings.new_prompt_tokens = len(tokens) - Llama.longest_token_prefix(llama.input_ids[: llama.n_tokens], tokens)

@@ -53,13 +53,15 @@ class PromptStateCache:
         ("interrupted" when ``interrupted()`` turned true between two pieces of evaluation: nothing is saved).
 
         The caller holds the lock that serialises llama.cpp, and then prompts with text starting with
-        ``prefix``: llama-cpp-python's own prefix match evaluates only what follows.
+        ``prefix``: llama-cpp-python's own prefix match evaluates only what follows, from the prefix's end whatever
+        the context held after it (what follows, read from another point, gives the model other first tokens).
         """
         tokens = self.tokens(llama, prefix)
         path = self._path(prefix)
         current = llama.n_tokens >= len(tokens) and llama.input_ids[: len(tokens)].tolist() == tokens
         if path.exists():
             if current:
+                llama.n_tokens = len(tokens)
                 os.utime(path)  # recency for eviction
                 return "current"
             try:

@@ -35,6 +35,18 @@ def test_state_is_computed_once_then_restored_and_continues_identically(llama, t
     assert len(list(tmp_path.glob("*.npz"))) == 1
 
 
+def test_a_prompt_after_another_is_read_from_the_end_of_the_prefix_not_where_the_last_one_stopped_matching(
+        llama, tmp_path):
+    """What follows a prefix is read from the same point whatever was asked before, so an answer does not depend on the
+    question before it (the model's first token differs with where reading resumes)."""
+    cache = PromptStateCache(tmp_path, "model-a", 1 << 30)
+    cache.prepare(llama, PREFIX)
+    _continue(llama, PREFIX + " Paris? Say it")
+    assert llama.n_tokens > len(cache.tokens(llama, PREFIX + " Paris?"))  # the last prompt and reply fill the context
+    assert cache.prepare(llama, PREFIX) == "current"
+    assert llama.n_tokens == len(cache.tokens(llama, PREFIX))
+
+
 def test_changed_prefix_or_model_gets_its_own_state(llama, tmp_path):
     cache = PromptStateCache(tmp_path, "model-a", 1 << 30)
     cache.prepare(llama, PREFIX)
