@@ -5,7 +5,8 @@ page of data/dev-archive, a claim in other words, whether the sentence states it
     python bench/relations.py PROMPT_FILE [--pairs eval/relations/pairs.jsonl] [--every 1]
 
 PROMPT_FILE: a llama-index template with {sentence} and {claim} that asks for {"stated": "yes"|"no"}; the reply is
-constrained to that schema, as the engine's JSON replies are.
+constrained to that schema through the engine's own path (qa.llm.build_llm, chat_json), so the configured model,
+backend and KV cache are the ones judged.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ import json
 import time
 from pathlib import Path
 
-from llama_cpp import Llama, LlamaGrammar
 from llama_index.core import PromptTemplate
 from llama_index.core.llms import ChatMessage, MessageRole
 
 from config import get_settings
-from qa.llm import bundled_model_path, chat_prompt
+from qa.llm import build_llm, chat_json
 
 SCHEMA = {"type": "object", "required": ["stated"], "properties": {"stated": {"type": "string", "enum": ["yes", "no"]}}}
 
@@ -33,9 +33,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="every k-th pair only (a tuning half: --every 2)")
     args = parser.parse_args()
     settings = get_settings()
-    path = settings.model_path or bundled_model_path(settings.data_dir)
-    llama = Llama(model_path=str(path), n_ctx=2048, n_threads=settings.llm_threads, verbose=False)
-    grammar = LlamaGrammar.from_json_schema(json.dumps(SCHEMA), verbose=False)
+    llm = build_llm(settings)
     template = PromptTemplate(args.prompt.read_text(encoding="utf-8").strip())
     pairs = [json.loads(line) for line in args.pairs.read_text(encoding="utf-8").splitlines() if line.strip()]
     counts = {("yes", True): 0, ("yes", False): 0, ("no", True): 0, ("no", False): 0}
@@ -44,9 +42,8 @@ def main() -> None:
         messages = [ChatMessage(role=MessageRole.USER, content=template.format(sentence=pair["sentence"],
                                                                                 claim=pair["claim"]))]
         started = time.perf_counter()
-        reply = llama.create_completion(chat_prompt(llama, messages), temperature=0.0, max_tokens=20, grammar=grammar)
+        said = chat_json(llm, settings, messages, SCHEMA)["stated"]
         seconds.append(time.perf_counter() - started)
-        said = json.loads(reply["choices"][0]["text"])["stated"]
         counts[(pair["truth"], said == pair["truth"])] += 1
         if said != pair["truth"]:
             print(f"wrong ({pair['truth']}): {pair['claim']}")
