@@ -201,7 +201,9 @@ class ReleaseQA:
         if not turns:
             return next(iter(self._model_translation([question], ENGLISH)), "")
         llm = self.load_llm()
+        fixed = self.prompts.condense_messages(QUESTION_SLOT, [{"role": "user", "content": QUESTION_SLOT}])
         with self._llm_lock, server_errors(self.settings):
+            self._read_on_from(llm, lambda: before_slot(messages_to_chatml(fixed)))
             rewritten = llm.chat(self.prompts.condense_messages(question, turns)).message.content or ""
         # A rewrite that ends in no question mark (in any script: ? ？ ؟) is the 1.5B model answering the question
         # instead ("The survey was funded by IOM."): asked again, for JSON, which it keeps to.
@@ -238,10 +240,16 @@ class ReleaseQA:
         restored, so llama.cpp reads only the rest (an instruction of 80-350 tokens is 1-5 s on 2 cores)."""
         llm = self.load_llm()
         with self._llm_lock:
-            if fixed is not None and self._prompt_cache is not None and (
-                    prefix := fixed_part(llm._model, fixed)) is not None:
-                self._prompt_cache.prepare(llm._model, prefix)
+            if fixed is not None:
+                self._read_on_from(llm, lambda: fixed_part(llm._model, fixed))
             return chat_json(llm, self.settings, messages, schema)
+
+    def _read_on_from(self, llm, prefix: Callable[[], str | None]) -> None:
+        """Leave the saved state of ``prefix()`` in llama.cpp's context (restored, or computed and saved), so the
+        prompt that starts with it is read on from its end: the same tokens read whatever was asked before, and only
+        the new ones paid for. Nothing for a model without saved states. The caller holds the model lock."""
+        if self._prompt_cache is not None and (text := prefix()) is not None:
+            self._prompt_cache.prepare(llm._model, text)
 
     def several(self, question: str) -> bool:
         """Whether the model reads ``question`` as one to go through several releases for (``qa.kinds`` asks it when

@@ -130,6 +130,31 @@ def test_a_json_reply_reads_its_fixed_instruction_from_a_saved_state(bot, monkey
     assert read[0] == new < 40  # the prompt's first evaluation: its sentence, not the instruction's ~80 tokens
 
 
+def test_a_follow_up_s_rewrite_reads_its_instruction_from_a_saved_state_whatever_was_asked_before(bot, monkeypatch):
+    """The rewrite's instruction is the same for every follow-up: read from its saved state, the rewrite costs only
+    the conversation's tokens and comes out the same after any question (read from another point, it did not)."""
+    from qa.engine import QUESTION_SLOT, before_slot
+    from qa.llm import messages_to_chatml
+
+    llama = bot.load_llm()._model
+    turns = [{"role": "user", "content": "Who funded the Macao trainings?"},
+             {"role": "assistant", "content": "The Social Welfare Bureau of the MSAR [1]."}]
+    fixed = before_slot(messages_to_chatml(bot.prompts.condense_messages(
+        QUESTION_SLOT, [{"role": "user", "content": QUESTION_SLOT}])))
+    whole = messages_to_chatml(bot.prompts.condense_messages("How many were trained there?", turns))
+    read, rewrites = [], []
+    evaluate = llama.eval
+    monkeypatch.setattr(llama, "eval", lambda tokens: (read.append(len(tokens)), evaluate(tokens))[1])
+    for before in ("How many social workers were trained in Macao?", "What was IOM's budget in 2015?"):
+        bot.ask(before)  # each leaves other tokens in the context
+        read.clear()
+        rewrites.append(bot._rewrite("How many were trained there?", turns))
+        assert bot._prompt_cache.saved(fixed)
+        new = len(bot._prompt_cache.tokens(llama, whole)) - len(bot._prompt_cache.tokens(llama, fixed))
+        assert read[0] == new
+    assert rewrites[0] == rewrites[1] and "Macao" in rewrites[0]
+
+
 @pytest.mark.parametrize("question", ["Which releases involve Timor-Leste?",
                                       "¿Qué comunicados de prensa hablan de Timor-Leste?"])
 def test_a_collection_question_whose_subject_is_a_country_in_any_wording(bot, question):
