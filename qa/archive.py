@@ -26,6 +26,7 @@ from qa.citations import Verified, render
 from qa.engine import ReleaseQA, Retrieved
 from qa.evidence import Passage
 from qa.kinds import FACT, kind_of
+from qa.people import counted as people_counted, names_people
 from qa.quotes import quotes
 from qa.text import Sentence, content_terms
 from qa.types import Answer, Described, Filters, Timings
@@ -48,14 +49,6 @@ _FRAME = {"which", "what", "press", "releas", "archiv", "mention", "list", "ever
 _NUMBER_WORD = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                 "ten": 10, "twelve": 12, "twenty": 20}
 _AMOUNT = r"(\d[\d,]*|" + "|".join(_NUMBER_WORD) + r")"
-# A total's counted thing, on the English form: "how many <thing> were …" ends where the verb begins; a word that
-# covers all people ("people", "professionals") counts any of these.
-_HOW_MANY = re.compile(r"\bhow many ((?:[\w-]+ ){0,3}?[\w-]+?)(?= (?:were|was|are|is|did|do|does|has|have|had|will|"
-                       r"would|can|could|should|took|take|attended|received|got)\b|\?|$)", re.I)
-_PERSON_NOUNS = {"people", "person", "participant", "attendee", "individual", "worker", "officer", "professional",
-                 "manager", "women", "men", "children", "child", "victim", "staff", "police", "official", "student",
-                 "journalist", "member", "expert", "trainee", "delegate", "representative", "applicant", "migrant",
-                 "employee", "volunteer", "inspector", "guard", "nurse", "doctor", "teacher", "leader"}
 # "two groups of 35 participants": a multiplier; "Some 120 officers": a count of people.
 _GROUPS = re.compile(rf"\b{_AMOUNT}\s+(?:groups?|sessions?|classes|teams?)\s+of\s+{_AMOUNT}\s+([\w-]+(?:\s+[\w-]+)?)",
                      re.I)
@@ -78,7 +71,8 @@ class Plan:
     subject: list[set[str]]
     filters: Filters = field(default_factory=Filters)
     names: set[int] = field(default_factory=set)  # the subject's groups written capitalised: parts of a name
-    counted: set[str] = field(default_factory=set)  # what a total adds up (content terms)
+    counted: set[str] = field(default_factory=set)  # the kinds of person a total adds up; none: anyone (terms)
+    people: set[str] = field(default_factory=set)  # of a total, the question's words for people (terms)
     ask: str = ""  # what a comparison asks of each release
     about: str = ""  # the subject in words: what a release closest in meaning is found by
     described: bool = False  # the subject is the model's words for it, not the question's
@@ -149,7 +143,8 @@ def plan(question: str, filters: Filters | None = None, model: PlanModel | None 
     if described and kind == "compare":
         _keep_names(question, described, subject, names, speaker)
     about = described.speaker if speaker and not subject else text
-    return Plan(kind, subject, found, names, _counted(question) if kind == "total" else set(), ask,
+    counted, people = people_counted(question) if kind == "total" else (set(), set())
+    return Plan(kind, subject, found, names, counted, people, ask,
                 " ".join(about.split()) if subject or speaker else "", described=described is not None,
                 speaker=speaker, speaker_names=bool(speaker) and len(named) == len(speaker))
 
@@ -405,15 +400,15 @@ class ArchiveQA:
         """Each count of people in the releases that hold the subject, an addend cited to its own sentence. Where the
         subject names something ("the Macao trainings"), its names decide, as of a list: the question's other words
         are its way of asking ("How many people attended the Macao trainings?": the release says "were trained");
-        otherwise every term but the people counted."""
-        asked = found.counted
-        required = [found.subject[i] for i in sorted(found.names)] or [g for g in found.subject if not g & asked]
+        otherwise every term but the words for people."""
+        required = [found.subject[i] for i in sorted(found.names)] or \
+            [g for g in found.subject if not g & found.people]
         for release_id in covered:
             terms = set(content_terms(self.bot.retriever.texts[release_id]))
             if not all(_holds(group, terms, True) if found.names else group & terms for group in required):
                 continue
             for sentence in self._sentences(release_id).sentences:
-                for value, people in _people_counts(sentence.text, asked):
+                for value, people in _people_counts(sentence.text, found.counted):
                     yield self._passage(release_id, [sentence], 1.0), f"- {people}", value
 
 
@@ -438,23 +433,15 @@ def _closing(kind: str, values: list[tuple[int, str]], checked: int, words: Word
     return words.say("{listed} ({checked}).", listed=words.releases(len(values)), checked=of)
 
 
-def _counted(question: str) -> set[str]:
-    """What a total counts, as content terms: the noun after "how many" ("judges"), or any kind of person for a
-    word that covers them all ("people", "professionals")."""
-    match = _HOW_MANY.search(question)
-    words = [w for w in match.group(1).split() if w.lower() not in ("in", "total", "altogether")] if match else []
-    terms = set(content_terms(words[-1])) if words else set()
-    if not terms or terms <= set(content_terms("people persons participants professionals")):
-        return set(content_terms(" ".join(_PERSON_NOUNS)))
-    return terms
-
-
 def _people_counts(text: str, asked: set[str]) -> Iterator[tuple[tuple[int, str], str]]:
     """((70, "2 × 35"), "two groups of 35 participants"), ((120, "120"), "120 officers"): counts of the people asked
-    about, with how each adds up."""
+    about (of the kinds of person ``asked``; of anyone where it is empty), with how each adds up."""
+    def counts(word: str) -> bool:
+        return bool(set(content_terms(word)) & asked) if asked else names_people(word)
+
     taken: list[tuple[int, int]] = []
     for match in _GROUPS.finditer(text):
-        if set(content_terms(match.group(3))) & asked:
+        if any(counts(word) for word in match.group(3).split()):
             taken.append(match.span())
             groups, size = _number(match.group(1)), _number(match.group(2))
             yield (groups * size, f"{groups} × {size}"), match.group(0)
@@ -463,7 +450,7 @@ def _people_counts(text: str, asked: set[str]) -> Iterator[tuple[tuple[int, str]
             continue
         words = match.group(2).split()
         # "70 social workers": the count runs to the first word naming people asked about.
-        ending = next((i for i, word in enumerate(words) if set(content_terms(word)) & asked), None)
+        ending = next((i for i, word in enumerate(words) if counts(word)), None)
         if ending is not None:
             value = _number(match.group(1))
             yield (value, str(value)), f"{match.group(1)} {' '.join(words[:ending + 1])}"

@@ -52,6 +52,13 @@ def test_of_a_totals_subject_names_decide_not_the_questions_verb(archive):
     assert _cited(answer) == ["000", "000", "000"]
 
 
+def test_a_total_of_one_kind_of_person_adds_up_only_them(archive):
+    """The Macao release trains social workers, participants and officers: asked for the officers, only they count."""
+    answer = archive.ask("How many MSAR police officers were to be trained altogether?")
+    assert answer.text.splitlines()[-1] == "Total: 120 = 120 (5 releases checked)."
+    assert "Some 120 officers" in answer.citations[0].sentence and len(answer.citations) == 1
+
+
 def test_every_training_in_china_and_only_those_a_funder_supported(archive):
     trainings = archive.ask("List the counter-trafficking trainings and workshops IOM held in China.")
     assert sorted(_cited(trainings)) == ["000", "001", "002", "003"] and "(4 releases checked)" in trainings.text
